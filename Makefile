@@ -1,0 +1,52 @@
+# Fast KSeF. `make run` serves the API, `make test` runs every test; both install what they need.
+SHELL := /bin/bash
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: run test typecheck test-pglite test-postgres codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
+
+install: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(NPM_STAMP)
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+## Serve the API on PORT (default 3000) with embedded PGlite in DATA_DIR, or PostgreSQL when DATABASE_URL is set.
+run: install system-deps
+	npx tsx src/main.ts
+
+## Type-check, then every test (against PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise).
+test: install system-deps typecheck
+	npm test --silent
+
+typecheck: install
+	npx tsc --noEmit -p .
+
+## The KSeF sandbox, standalone on SANDBOX_PORT (default 4010).
+sandbox: install
+	npx tsx src/sandbox/main.ts
+
+## spec/openapi.yaml → generated/ (types and the operationId → handler map).
+codegen: install
+	npx tsx scripts/codegen.ts
+
+## Fails when generated/ is not what `make codegen` makes from the spec.
+check-generated: codegen
+	@git diff --exit-code --stat -- generated/ || (echo "generated/ is stale: run make codegen and commit it" && exit 1)
+	@test -z "$$(git status --porcelain -- generated/)" || (echo "generated/ has untracked files: run make codegen and commit it" && exit 1)
+
+lint-spec: install
+	npx redocly lint spec/openapi.yaml --format=stylish
+
+## A typed TypeScript client (openapi-typescript + openapi-fetch) in sdk/.
+sdk: install
+	npx tsx scripts/sdk.ts
+
+migrate: install
+	npx tsx scripts/migrate.ts
+
+## Benchmarks (figures are printed as ratios measured in one run).
+bench: install system-deps
+	@for b in bench/*/run.ts; do echo "== $$b"; npx tsx $$b || exit 1; done

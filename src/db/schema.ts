@@ -1,0 +1,231 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** The database as Kysely sees it. Each interface mirrors one table created in `migrations/`. */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+/** numeric columns come back as strings: amounts are never floats. */
+type Numeric = ColumnType<string, string, string>;
+
+export type KsefEnvironment = 'test' | 'demo' | 'prod';
+
+export interface CompaniesTable {
+  id: Generated<string>;
+  nip: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: Generated<string>;
+  company_id: string;
+  email: string;
+  /** `scrypt$N$r$p$salt$hash`, see accounts/passwords.ts */
+  password_hash: string;
+  role: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SystemConfigTable {
+  key: string;
+  value: string;
+  updated_at: UpdatedAt;
+}
+
+export interface KsefCredentialsTable {
+  company_id: string;
+  environment: KsefEnvironment;
+  context_nip: string;
+  /** AES-256-GCM envelope (see ksef-proxy secrets); never logged, never returned. */
+  ksef_token_enc: Buffer | null;
+  offline_certificate_pem: string | null;
+  offline_private_key_enc: Buffer | null;
+  offline_certificate_serial: string | null;
+  offline_certificate_subject: string | null;
+  offline_certificate_valid_from: Date | null;
+  offline_certificate_valid_to: Date | null;
+  access_token_enc: Buffer | null;
+  access_token_valid_until: Date | null;
+  refresh_token_enc: Buffer | null;
+  refresh_token_valid_until: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface KsefEnvironmentStateTable {
+  company_id: string;
+  environment: KsefEnvironment;
+  simulation_active: boolean;
+  simulation_since: Date | null;
+  available: boolean;
+  unavailable_since: Date | null;
+  last_probe_at: Date | null;
+  updated_at: UpdatedAt;
+}
+
+export interface KsefSessionsTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  kind: 'online' | 'batch';
+  reference_number: string | null;
+  status: string;
+  /** the session's AES key, encrypted at rest like every KSeF secret */
+  symmetric_key_enc: Buffer | null;
+  initialization_vector: Buffer | null;
+  invoice_count: Generated<number>;
+  offline_mode: Generated<boolean>;
+  opened_at: Timestamp | null;
+  valid_until: Timestamp | null;
+  last_used_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type SyncedInvoiceStatus = 'queued' | 'pending' | 'sent' | 'error' | 'synced';
+
+export interface SyncedInvoicesTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  direction: 'issued' | 'received';
+  status: SyncedInvoiceStatus;
+  ksef_number: string | null;
+  invoice_number: string;
+  invoice_type: string;
+  issue_date: string;
+  seller_nip: string;
+  seller_name: string | null;
+  buyer_nip: string | null;
+  buyer_name: string | null;
+  net_amount: Numeric;
+  vat_amount: Numeric;
+  gross_amount: Numeric;
+  currency: string;
+  /** Base64 SHA-256 of the exact XML bytes (= KSeF's invoiceHash); idempotency key for sending. */
+  invoice_hash: string;
+  xml: Buffer;
+  session_reference_number: string | null;
+  invoice_reference_number: string | null;
+  acquisition_date: Date | null;
+  permanent_storage_date: Date | null;
+  invoicing_mode: string | null;
+  error_code: number | null;
+  error_message: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export type OfflineInvoiceStatus = 'pending' | 'signed' | 'error' | 'processing' | 'sent';
+
+export interface OfflineInvoicesTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  status: OfflineInvoiceStatus;
+  invoice_number: string;
+  invoice_type: string;
+  issue_date: string;
+  seller_nip: string;
+  buyer_nip: string | null;
+  buyer_name: string | null;
+  net_amount: Numeric;
+  vat_amount: Numeric;
+  gross_amount: Numeric;
+  currency: string;
+  invoice_hash: string;
+  xml: Buffer;
+  qr_link_invoice: string;
+  qr_link_certificate: string;
+  offline_mode: string;
+  submission_deadline: Date | null;
+  certificate_serial: string | null;
+  session_reference_number: string | null;
+  invoice_reference_number: string | null;
+  ksef_number: string | null;
+  acquisition_date: Date | null;
+  error_code: number | null;
+  error_message: string | null;
+  /** hash of the rejected file this row corrects (technical correction) */
+  corrected_invoice_hash: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvanceGroupsTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  settlement_invoice_id: string | null;
+  settlement_ksef_number: string | null;
+  seller_nip: string;
+  settlement_invoice_number: string;
+  currency: string;
+  order_total: Numeric | null;
+  settlement_gross: Numeric | null;
+  advances_total: Numeric;
+  remainder: Numeric;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvanceGroupInvoicesTable {
+  id: Generated<string>;
+  group_id: string;
+  /** as cited by the settlement: by KSeF number, or seller NIP + number when issued outside KSeF */
+  advance_ksef_number: string | null;
+  advance_invoice_number: string | null;
+  advance_invoice_id: string | null;
+  amount: Numeric | null;
+  created_at: CreatedAt;
+}
+
+export interface InvoiceCorrectionsTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  correction_invoice_id: string;
+  corrected_ksef_number: string | null;
+  corrected_invoice_number: string;
+  corrected_issue_date: string | null;
+  corrected_seller_nip: string;
+  corrected_invoice_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface InvoiceSyncMetaTable {
+  company_id: string;
+  environment: KsefEnvironment;
+  subject_type: 'Subject1' | 'Subject2';
+  hwm: Date | null;
+  last_run_at: Date | null;
+  last_success_at: Date | null;
+  invoice_count: Generated<number>;
+  last_error: string | null;
+  updated_at: UpdatedAt;
+}
+
+export interface Database {
+  companies: CompaniesTable;
+  users: UsersTable;
+  system_config: SystemConfigTable;
+  ksef_credentials: KsefCredentialsTable;
+  ksef_environment_state: KsefEnvironmentStateTable;
+  ksef_sessions: KsefSessionsTable;
+  synced_invoices: SyncedInvoicesTable;
+  offline_invoices: OfflineInvoicesTable;
+  advance_groups: AdvanceGroupsTable;
+  advance_group_invoices: AdvanceGroupInvoicesTable;
+  invoice_corrections: InvoiceCorrectionsTable;
+  invoice_sync_meta: InvoiceSyncMetaTable;
+}
+
+export type Company = Selectable<CompaniesTable>;
+export type User = Selectable<UsersTable>;
+export type NewUser = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;

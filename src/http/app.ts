@@ -1,0 +1,139 @@
+import express, { type Request, type Response } from 'express';
+import OpenAPIBackend, { type Context } from 'openapi-backend';
+import addFormats from 'ajv-formats';
+import swaggerUi from 'swagger-ui-dist';
+import { operationIds, type OperationHandlers, type OperationId } from '../../generated/operations';
+import type { Logger } from '../logger';
+import type { Services } from '../services';
+import { CredentialVerifier, requireApiUser } from './auth';
+import { ApiError, errorMiddleware } from './errors';
+import { formatDates } from './serialize';
+import { toErrorDetails } from './validation-errors';
+
+export interface HandlerContext {
+  /** The authenticated caller; null only on public operations. */
+  principal: import('../accounts/users').Principal | null;
+  services: Services;
+}
+
+export interface AppOptions {
+  bodyLimit: string;
+  authCacheTtlMs: number;
+  /** Sees every JSON response the app sends (the test suite validates each against the spec). */
+  onJsonResponse?: (request: { method: string; path: string }, status: number, body: unknown) => void;
+}
+
+type HandlerResult = { status: number; body?: unknown; headers?: Record<string, string> };
+
+const publicPaths = new Set(['/status', '/openapi.json', '/swagger']);
+const isPublic = (path: string) => publicPaths.has(path) || path.startsWith('/swagger/');
+const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+
+export async function createApp(services: Services, handlers: OperationHandlers<HandlerContext>, options: AppOptions) {
+  const { logger } = services;
+  const api = new OpenAPIBackend({
+    // openapi-backend dereferences its definition in place: give it a copy so /openapi.json stays the contract as written.
+    definition: structuredClone(services.spec) as any,
+    strict: true,
+    // The contract is linted in CI (make lint-spec); at start we only dereference it and compile validators on first use.
+    quick: true,
+    validate: true,
+    coerceTypes: true,
+    ajvOpts: { allErrors: true, strict: false },
+    customizeAjv: (ajv) => {
+      addFormats(ajv, ['date', 'date-time', 'email', 'uuid', 'uri']);
+      return ajv;
+    },
+  });
+
+  const send = async (res: Response, result: HandlerResult) => {
+    for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
+    if (result.status === 204 || result.body === undefined) return void res.status(result.status).end();
+    if (typeof result.body === 'string') return void res.status(result.status).type('html').send(result.body);
+    const body = formatDates(result.body, await services.systemConfig.dateFormatter());
+    res.status(result.status).json(body);
+  };
+  const sendError = (res: Response, error: ApiError) => {
+    for (const [name, value] of Object.entries(error.extra?.headers ?? {})) res.setHeader(name, value);
+    res.status(error.status).json(error.toBody());
+  };
+
+  const registered: Record<string, (c: Context, req: Request, res: Response) => Promise<void>> = {};
+  for (const id of operationIds) {
+    const handler = handlers[id] as (request: unknown, ctx: HandlerContext) => Promise<HandlerResult>;
+    registered[id] = async (c, req, res) => {
+      const result = await handler(
+        { params: c.request.params ?? {}, query: c.request.query ?? {}, body: c.request.requestBody },
+        { principal: req.principal ?? null, services },
+      );
+      await send(res, result);
+    };
+  }
+  api.register({
+    ...registered,
+    validationFail: async (c: Context) => {
+      const details = toErrorDetails(c.validation.errors as any, { body: c.request.requestBody, query: c.request.query, params: c.request.params });
+      throw new ApiError(400, 'validation_failed', `The request is invalid: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}.`, details);
+    },
+    notFound: async (c: Context) => {
+      throw new ApiError(404, 'not_found', `No route ${c.request.method.toUpperCase()} ${c.request.path}. The API is described at /openapi.json and /swagger.`);
+    },
+    methodNotAllowed: async (c: Context) => {
+      throw new ApiError(405, 'method_not_allowed', `${c.request.method.toUpperCase()} is not allowed on ${c.request.path}.`);
+    },
+  });
+  // Credentials are checked by express-basic-auth before routing; the spec's security scheme only confirms it.
+  api.registerSecurityHandler('basicAuth', (_c: Context, req: Request) => req.principal !== undefined);
+  api.register('unauthorizedHandler', async () => {
+    throw new ApiError(401, 'unauthorized', 'Send HTTP Basic credentials (email and password) of an API user.', undefined, {
+      headers: { 'WWW-Authenticate': 'Basic realm="Fast KSeF"' },
+    });
+  });
+  await api.init();
+
+  const verifier = new CredentialVerifier(services.users, options.authCacheTtlMs);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  if (options.onJsonResponse) {
+    const inspect = options.onJsonResponse;
+    app.use((req, res, next) => {
+      const json = res.json.bind(res);
+      res.json = (body: unknown) => {
+        inspect({ method: req.method, path: req.path }, res.statusCode, body);
+        return json(body);
+      };
+      next();
+    });
+  }
+
+  app.use('/swagger/assets', express.static(swaggerUi.getAbsoluteFSPath(), { index: false, fallthrough: false, maxAge: '1h' }));
+  app.get('/swagger/init.js', (_req, res) => {
+    res.type('application/javascript').send(
+      "window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#swagger-ui', deepLinking: true, presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout' });\n",
+    );
+  });
+
+  const authenticate = requireApiUser(verifier);
+  app.use((req, res, next) => (isPublic(req.path) ? next() : authenticate(req, res, next)));
+
+  app.use((req, _res, next) => {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody(req) && !req.is('application/json')) {
+      return next(new ApiError(415, 'unsupported_media_type', `Send the request body as application/json (got ${req.headers['content-type'] ?? 'no Content-Type'}).`));
+    }
+    next();
+  });
+  app.use(express.json({ limit: options.bodyLimit, strict: true, type: 'application/json' }));
+
+  app.use((req, res, next) => {
+    api
+      .handleRequest({ method: req.method, path: req.path, query: req.query as Record<string, string>, headers: req.headers as Record<string, string>, body: req.body }, req, res)
+      .catch(next);
+  });
+
+  app.use(errorMiddleware(logger as Logger, sendError));
+  return { app, api };
+}
+
+export type { OperationId };

@@ -1,0 +1,95 @@
+import crypto from 'node:crypto';
+import type { RequestHandler } from 'express';
+import basicAuth from 'express-basic-auth';
+import { hashPassword, verifyPassword } from '../accounts/passwords';
+import { apiRoles, type Principal, type Users } from '../accounts/users';
+import { ApiError } from './errors';
+
+/**
+ * Basic auth checks a password on every request, and scrypt is slow by design. Successful checks are
+ * remembered for a short time, keyed by an HMAC of the credentials (never the password itself). The
+ * user row is still read on every request and the remembered entry only counts while the stored
+ * hash is unchanged, so a changed password or a deleted user is refused at once, in every process.
+ */
+export class CredentialVerifier {
+  private readonly remembered = new Map<string, { passwordHash: string; expiresAt: number }>();
+  private readonly key = crypto.randomBytes(32);
+  /** Compared against when the user does not exist, so a wrong email costs as much as a wrong password. */
+  private dummyHash: Promise<string> | null = null;
+
+  constructor(
+    private readonly users: Users,
+    private readonly ttlMs: number,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async verify(email: string, password: string): Promise<Principal | null> {
+    const user = await this.users.findForLogin(email);
+    if (!user) {
+      this.dummyHash ??= hashPassword(crypto.randomBytes(16).toString('hex'));
+      await verifyPassword(password, await this.dummyHash);
+      return null;
+    }
+    const key = crypto.createHmac('sha256', this.key).update(`${user.userId}\u0000${password}`).digest('base64');
+    const entry = this.remembered.get(key);
+    const now = Date.now();
+    if (!(entry && entry.expiresAt > now && entry.passwordHash === user.passwordHash)) {
+      this.remembered.delete(key);
+      if (!(await verifyPassword(password, user.passwordHash))) return null;
+      if (this.remembered.size >= this.maxEntries) this.evictExpired(now);
+      this.remembered.set(key, { passwordHash: user.passwordHash, expiresAt: now + this.ttlMs });
+    }
+    return {
+      userId: user.userId,
+      email: user.email,
+      role: user.role,
+      companyId: user.companyId,
+      companyNip: user.companyNip,
+      companyName: user.companyName,
+    };
+  }
+
+  private evictExpired(now: number) {
+    for (const [k, v] of this.remembered) if (v.expiresAt <= now) this.remembered.delete(k);
+    if (this.remembered.size >= this.maxEntries) this.remembered.clear();
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+const unauthorizedBody = {
+  error: { code: 'unauthorized', message: 'Send HTTP Basic credentials (email and password) of an API user.' },
+};
+
+/** express-basic-auth with an async authorizer against the users table, then the role check (403). */
+export function requireApiUser(verifier: CredentialVerifier): RequestHandler {
+  return (req, res, next) => {
+    const middleware = basicAuth({
+      authorizeAsync: true,
+      challenge: true,
+      realm: 'Fast KSeF',
+      unauthorizedResponse: () => unauthorizedBody,
+      authorizer: (email: string, password: string, done: (err: unknown, approved: boolean) => void) => {
+        verifier.verify(email, password).then(
+          (principal) => {
+            if (principal) req.principal = principal;
+            done(null, principal !== null);
+          },
+          (err) => next(err),
+        );
+      },
+    });
+    middleware(req, res, (err?: unknown) => {
+      if (err) return next(err);
+      const role = req.principal?.role;
+      if (!role || !(apiRoles as readonly string[]).includes(role)) {
+        return next(new ApiError(403, 'forbidden', `The role "${role}" has no access to the API; an admin or technical user is needed.`));
+      }
+      next();
+    });
+  };
+}

@@ -1,0 +1,10 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+
+export const specPath = path.resolve(__dirname, '..', '..', 'spec', 'openapi.yaml');
+
+/** The contract, parsed once: the router, the validator and `GET /openapi.json` all use this object. */
+export function loadSpec(): Record<string, any> {
+  return YAML.parse(fs.readFileSync(specPath, 'utf8'));
+}
