@@ -54,10 +54,17 @@ export function parseJavaPattern(pattern: string): Part[] {
         i += 2;
         continue;
       }
-      const end = pattern.indexOf("'", i + 1);
-      if (end < 0) throw new InvalidDatePatternError(`unterminated quoted text at position ${i + 1}`);
-      parts.push({ literal: pattern.slice(i + 1, end) });
-      i = end + 1;
+      // Quoted text runs to the next lone quote; a doubled quote inside it stands for one quote.
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        if (j >= pattern.length) throw new InvalidDatePatternError(`unterminated quoted text at position ${i + 1}`);
+        if (pattern[j] === "'" && pattern[j + 1] === "'") (text += "'"), (j += 2);
+        else if (pattern[j] === "'") break;
+        else text += pattern[j++];
+      }
+      parts.push({ literal: text });
+      i = j + 1;
       continue;
     }
     if (/[A-Za-z]/.test(ch)) {

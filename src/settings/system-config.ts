@@ -42,11 +42,16 @@ export class SystemConfig {
 
   async all(): Promise<Record<ConfigKey, string>> {
     if (!this.values || Date.now() - this.loadedAt > this.refreshMs) {
-      const rows = await this.db.selectFrom('system_config').select(['key', 'value']).execute();
-      const values = { ...configDefaults };
-      for (const row of rows) if ((configKeys as readonly string[]).includes(row.key)) values[row.key as ConfigKey] = row.value;
-      this.values = values;
-      this.loadedAt = Date.now();
+      try {
+        const rows = await this.db.selectFrom('system_config').select(['key', 'value']).execute();
+        const values = { ...configDefaults };
+        for (const row of rows) if ((configKeys as readonly string[]).includes(row.key)) values[row.key as ConfigKey] = row.value;
+        this.values = values;
+        this.loadedAt = Date.now();
+      } catch {
+        // With the database away, answers (a 503 from /status among them) keep the last known format.
+        if (!this.values) return { ...configDefaults };
+      }
     }
     return this.values;
   }
