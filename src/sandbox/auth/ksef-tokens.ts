@@ -1,0 +1,179 @@
+import { Router } from 'express';
+import { continuationHeader, protectedBy, query, requireAnyPermission } from '../http/endpoint';
+import { ksef } from '../http/errors';
+import { ContextIdentifier, contextKey, KsefTokenRecord, TOKEN_PERMISSIONS, TokenPermission, TokenStatus } from '../model';
+import { SandboxState } from '../state';
+import { compareKeys } from '../util/continuation';
+import { INTERNAL_ID, NIP, REFERENCE_NUMBER } from '../util/ids';
+import { ksefDateTime } from '../util/time';
+import { BodyReader } from '../util/validate';
+
+/**
+ * KSeF tokens: `<reference>|nip-<NIP>|<secret>` or `<reference>|internalId-<NIP-5digits>|<secret>`
+ * (PROTOCOL.md §2.2). Registered ones come from `POST /v2/tokens` or the admin API; in open mode any token
+ * of this shape is also accepted for the context it names.
+ */
+
+export interface TokenShape {
+  reference: string;
+  context: ContextIdentifier;
+}
+
+export function parseTokenShape(token: string): TokenShape | undefined {
+  const parts = token.split('|');
+  if (parts.length !== 3) return undefined;
+  const [reference, contextPart, secret] = parts;
+  if (!REFERENCE_NUMBER.test(reference) || !/^[0-9a-fA-F]+$/.test(secret)) return undefined;
+  if (contextPart.startsWith('nip-') && NIP.test(contextPart.slice(4))) {
+    return { reference, context: { type: 'Nip', value: contextPart.slice(4) } };
+  }
+  if (contextPart.startsWith('internalId-') && INTERNAL_ID.test(contextPart.slice(11))) {
+    return { reference, context: { type: 'InternalId', value: contextPart.slice(11) } };
+  }
+  return undefined;
+}
+
+export function tokenStatus(token: KsefTokenRecord, now: Date): TokenStatus {
+  if (token.revoked) return 'Revoked';
+  return now.getTime() < token.activeFrom.getTime() ? 'Pending' : 'Active';
+}
+
+export function findRegisteredToken(state: SandboxState, token: string): KsefTokenRecord | undefined {
+  const byReference = state.ksefTokens.get(token.split('|')[0]);
+  if (byReference) return byReference;
+  for (const record of state.ksefTokens.values()) if (record.token === token) return record;
+  return undefined;
+}
+
+const contextPart = (c: ContextIdentifier) => (c.type === 'Nip' ? `nip-${c.value}` : `internalId-${c.value}`);
+
+export interface TokenRegistration {
+  context: ContextIdentifier;
+  permissions: TokenPermission[];
+  description: string;
+  /** A token chosen by the caller (admin API); generated otherwise. */
+  token?: string;
+  activeFrom?: Date;
+}
+
+export function registerToken(state: SandboxState, registration: TokenRegistration): KsefTokenRecord {
+  const now = state.now();
+  const shape = registration.token ? parseTokenShape(registration.token) : undefined;
+  const referenceNumber = shape?.reference ?? state.newReference('EC', now);
+  if (state.ksefTokens.has(referenceNumber)) throw new Error(`token ${referenceNumber} is already registered`);
+  const token = registration.token ?? `${referenceNumber}|${contextPart(registration.context)}|${state.random(32).toString('hex')}`;
+  const record: KsefTokenRecord = {
+    referenceNumber,
+    token,
+    context: registration.context,
+    permissions: [...registration.permissions],
+    description: registration.description,
+    author: { type: 'Nip', value: registration.context.value.split('-')[0] },
+    dateCreated: now,
+    activeFrom: registration.activeFrom ?? now,
+    revoked: false,
+  };
+  state.ksefTokens.set(referenceNumber, record);
+  return record;
+}
+
+export function tokenJson(token: KsefTokenRecord, now: Date) {
+  return {
+    referenceNumber: token.referenceNumber,
+    authorIdentifier: token.author,
+    contextIdentifier: token.context,
+    description: token.description,
+    requestedPermissions: token.permissions,
+    dateCreated: ksefDateTime(token.dateCreated),
+    ...(token.lastUseDate ? { lastUseDate: ksefDateTime(token.lastUseDate) } : {}),
+    status: tokenStatus(token, now),
+    statusDetails: [],
+  };
+}
+
+const STATUSES: readonly TokenStatus[] = ['Pending', 'Active', 'Revoking', 'Revoked', 'Failed'];
+
+function tokenOfContext(state: SandboxState, ref: string, ctxKey: string): KsefTokenRecord {
+  const token = state.ksefTokens.get(ref);
+  if (!token || contextKey(token.context) !== ctxKey) {
+    throw ksef.validation([`referenceNumber: token o numerze referencyjnym ${ref} nie został znaleziony.`]);
+  }
+  return token;
+}
+
+export function ksefTokenRoutes(state: SandboxState): Router {
+  const router = Router();
+
+  router.post(
+    '/tokens',
+    protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller, now }) => {
+      const r = BodyReader.of(req.body);
+      const permissions = r.enumArray('permissions', TOKEN_PERMISSIONS, { required: true });
+      const description = r.string('description', { required: true, min: 5, max: 256 });
+      r.done();
+      if (caller.context.type !== 'Nip' && caller.context.type !== 'InternalId') throw ksef.tokenContextType(caller.context.type);
+      const missing = permissions!.filter((p) => !caller.permissions.has(p));
+      if (missing.length) throw ksef.tokenPermissions(missing);
+      const token = registerToken(state, {
+        context: caller.context,
+        permissions: [...new Set(permissions)],
+        description: description!,
+        activeFrom: new Date(now.getTime() + state.options.authDelayMs),
+      });
+      res.status(202).json({ referenceNumber: token.referenceNumber, token: token.token });
+    }),
+  );
+
+  router.get(
+    '/tokens',
+    protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller, now }) => {
+      const pageSize = query.int(req, 'pageSize', { min: 10, max: 100, fallback: 10 });
+      const statuses = query.list(req, 'status');
+      if (statuses.some((s) => !STATUSES.includes(s as TokenStatus))) throw ksef.validation([`status: must be one of ${STATUSES.join(', ')}`]);
+      const description = query.string(req, 'description');
+      const author = query.string(req, 'authorIdentifier');
+      const authorType = query.string(req, 'authorIdentifierType');
+      if (description !== undefined && description.length < 3) throw ksef.validation(['description: must be at least 3 characters']);
+      if (author !== undefined && author.length < 3) throw ksef.validation(['authorIdentifier: must be at least 3 characters']);
+      if (authorType !== undefined && !['Nip', 'Pesel', 'Fingerprint'].includes(authorType)) {
+        throw ksef.validation(['authorIdentifierType: must be one of Nip, Pesel, Fingerprint']);
+      }
+      const after = state.cursors.decode('tokens', continuationHeader(req));
+      const key = (t: KsefTokenRecord) => [-t.dateCreated.getTime(), t.referenceNumber];
+      const matching = [...state.ksefTokens.values()]
+        .filter((t) => contextKey(t.context) === caller.contextKey)
+        .filter((t) => !statuses.length || statuses.includes(tokenStatus(t, now)))
+        .filter((t) => description === undefined || t.description.toLowerCase().includes(description.toLowerCase()))
+        .filter((t) => author === undefined || t.author.value.includes(author))
+        .filter((t) => authorType === undefined || t.author.type === authorType)
+        .sort((a, b) => compareKeys(key(a), key(b)))
+        .filter((t) => !after || compareKeys(key(t), after) > 0);
+      const page = matching.slice(0, pageSize);
+      const more = matching.length > pageSize;
+      res.json({
+        continuationToken: more ? state.cursors.encode('tokens', key(page[page.length - 1])) : null,
+        tokens: page.map((t) => tokenJson(t, now)),
+      });
+    }),
+  );
+
+  router.get(
+    '/tokens/:referenceNumber',
+    protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller, now }) => {
+      res.json(tokenJson(tokenOfContext(state, String(req.params.referenceNumber), caller.contextKey), now));
+    }),
+  );
+
+  router.delete(
+    '/tokens/:referenceNumber',
+    protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller }) => {
+      const token = tokenOfContext(state, String(req.params.referenceNumber), caller.contextKey);
+      // Without CredentialsManage a token-authenticated caller may revoke only the token it used.
+      if (token.referenceNumber !== caller.op.tokenReference) requireAnyPermission(caller, ['CredentialsManage']);
+      token.revoked = true;
+      res.status(204).end();
+    }),
+  );
+
+  return router;
+}

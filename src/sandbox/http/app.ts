@@ -1,0 +1,90 @@
+import express, { Express, NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import { adminRoutes } from '../admin/routes';
+import { ksefTokenRoutes } from '../auth/ksef-tokens';
+import { publicKeyRoutes } from '../auth/public-keys';
+import { authRoutes } from '../auth/routes';
+import { invoiceRoutes } from '../invoices/routes';
+import { Fa3SchemaValidator } from '../invoices/xsd';
+import { limitRoutes } from '../limits/routes';
+import { batchSessionRoutes } from '../sessions/batch';
+import { sweep } from '../sessions/lifecycle';
+import { onlineSessionRoutes } from '../sessions/online';
+import { sessionStatusRoutes } from '../sessions/status';
+import { SandboxState } from '../state';
+import { ProblemError } from './errors';
+import { sendError, sendProblemError, sendTooManyRequests } from './respond';
+import { storageRoutes } from './storage';
+
+const STATUS_TITLES: Record<number, string> = {
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** Injected faults, in front of everything but the admin API. */
+function faults(state: SandboxState): RequestHandler {
+  return async (req, res, next) => {
+    const outage = state.faults.activeOutage();
+    if (outage === 'refuse') {
+      req.socket.destroy();
+      return;
+    }
+    if (outage === '503') {
+      res.setHeader('Retry-After', '30');
+      return sendProblemError(state, req, res, new ProblemError(503, 'Service Unavailable', 'Usługa KSeF jest niedostępna (awaria symulowana przez sandbox).'));
+    }
+    if (state.faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, state.faults.latencyMs));
+    if (req.path.startsWith('/v2/')) {
+      const retryAfter = state.faults.takeTooManyRequests();
+      if (retryAfter !== undefined) {
+        return sendTooManyRequests(state, req, res, retryAfter, `Przekroczono limit żądań. Spróbuj ponownie po ${retryAfter} sekundach.`);
+      }
+    }
+    const status = state.faults.takeFailure(req.method, req.path);
+    if (status !== undefined) {
+      return sendProblemError(state, req, res, new ProblemError(status, STATUS_TITLES[status] ?? 'Error', 'Błąd wstrzyknięty przez sandbox (failNth).'));
+    }
+    next();
+  };
+}
+
+function notFound(state: SandboxState): RequestHandler {
+  return (req, res) => sendProblemError(state, req, res, new ProblemError(404, 'Not Found', `Nieznany zasób: ${req.method} ${req.path}`));
+}
+
+export function buildApp(state: SandboxState, validator: Fa3SchemaValidator | undefined): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.use((req, res, next) => {
+    const warning = req.get('x-test-system-warning');
+    if (warning) res.setHeader('X-System-Warning', warning);
+    next();
+  });
+  if (state.options.faultsEnabled) app.use('/sandbox', adminRoutes(state));
+  app.use(faults(state));
+  app.use('/storage', storageRoutes(state));
+
+  const api = Router();
+  api.use(express.json({ limit: '20mb', type: ['application/json', 'application/*+json', 'text/json'] }));
+  api.use((_req, _res, next) => {
+    sweep(state, state.now());
+    next();
+  });
+  api.use(
+    publicKeyRoutes(state),
+    authRoutes(state),
+    ksefTokenRoutes(state),
+    onlineSessionRoutes(state, validator),
+    batchSessionRoutes(state, validator),
+    sessionStatusRoutes(state),
+    invoiceRoutes(state),
+    limitRoutes(state),
+  );
+  app.use('/v2', api);
+  app.use(notFound(state));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => sendError(state, req, res, err));
+  return app;
+}

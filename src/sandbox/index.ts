@@ -1,0 +1,74 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Express } from 'express';
+import { buildApp } from './http/app';
+import { Fa3SchemaValidator } from './invoices/xsd';
+import { resolveOptions, SandboxOptions } from './options';
+import { SandboxState } from './state';
+
+/**
+ * The KSeF sandbox: an in-memory simulator of KSeF API 2.0 (paths under /v2, shapes of the official
+ * open-api.json) plus a non-KSeF admin API under /sandbox/* for tests and outage simulation.
+ */
+
+export type { RateLimitGroup, RateLimitTable, RateLimitValues, SandboxOptions } from './options';
+export { SandboxState } from './state';
+export { PUBLISHED_RATE_LIMITS } from './limits/rate-limiter';
+
+export interface RunningSandbox {
+  /** e.g. http://127.0.0.1:PORT (without /v2). */
+  url: string;
+  /** url + '/v2'. */
+  apiUrl: string;
+  close(): Promise<void>;
+  /** For tests, read-only use. */
+  state: SandboxState;
+}
+
+export function createSandboxApp(options: SandboxOptions = {}): { app: Express; state: SandboxState } {
+  const resolved = resolveOptions(options);
+  const validator = resolved.xsdDir ? new Fa3SchemaValidator(resolved.xsdDir) : undefined;
+  const state = new SandboxState(resolved);
+  return { app: buildApp(state, validator), state };
+}
+
+function urlHost(host: string, address: AddressInfo): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : address.address;
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+export async function startSandbox(options: SandboxOptions & { port?: number; host?: string } = {}): Promise<RunningSandbox> {
+  const { port = 0, host = '127.0.0.1', ...rest } = options;
+  const { app, state } = createSandboxApp(rest);
+  await state.keysReady;
+  const server = http.createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${urlHost(host, address)}:${address.port}`;
+  state.listenUrl = url;
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    apiUrl: `${url}/v2`,
+    state,
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        state.dispose();
+        server.close((err) => (err ? reject(err) : resolve()));
+        for (const socket of sockets) socket.destroy();
+      });
+      return closing;
+    },
+  };
+}

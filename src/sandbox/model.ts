@@ -1,0 +1,227 @@
+/** The sandbox's domain records. Dates are Date objects; the HTTP layer formats them. */
+
+export const CONTEXT_TYPES = ['Nip', 'InternalId', 'NipVatUe', 'PeppolId'] as const;
+export type ContextType = (typeof CONTEXT_TYPES)[number];
+
+export interface ContextIdentifier {
+  type: ContextType;
+  value: string;
+}
+
+export const contextKey = (c: ContextIdentifier) => `${c.type}:${c.value}`;
+
+/** The NIP an InternalId (`NIP-12345`) or Nip context acts for; NipVatUe is `NIP-<EU VAT>`. */
+export const contextNip = (c: ContextIdentifier): string | undefined =>
+  c.type === 'Nip' ? c.value : c.type === 'InternalId' || c.type === 'NipVatUe' ? c.value.split('-')[0] : undefined;
+
+export const TOKEN_PERMISSIONS = [
+  'InvoiceRead',
+  'InvoiceWrite',
+  'CredentialsRead',
+  'CredentialsManage',
+  'SubunitManage',
+  'EnforcementOperations',
+  'Introspection',
+] as const;
+export type TokenPermission = (typeof TOKEN_PERMISSIONS)[number];
+/** Route permissions also include ones a token cannot carry. */
+export type Permission = TokenPermission | 'PefInvoiceWrite';
+
+/** What an open-mode token (not registered anywhere) may do: everything a context owner's token can. */
+export const OPEN_MODE_PERMISSIONS: readonly TokenPermission[] = [
+  'InvoiceRead',
+  'InvoiceWrite',
+  'CredentialsRead',
+  'CredentialsManage',
+  'SubunitManage',
+  'Introspection',
+];
+
+export interface StatusInfo {
+  code: number;
+  description: string;
+  details?: string[];
+}
+
+export interface InvoiceStatus extends StatusInfo {
+  extensions?: Record<string, string | null>;
+}
+
+export type TokenStatus = 'Pending' | 'Active' | 'Revoking' | 'Revoked' | 'Failed';
+
+export interface KsefTokenRecord {
+  referenceNumber: string;
+  /** The whole token string `<reference>|<context>|<secret>`. */
+  token: string;
+  context: ContextIdentifier;
+  permissions: TokenPermission[];
+  description: string;
+  author: { type: 'Nip' | 'Pesel' | 'Fingerprint'; value: string };
+  dateCreated: Date;
+  /** Pending until then. */
+  activeFrom: Date;
+  lastUseDate?: Date;
+  revoked: boolean;
+}
+
+export interface Challenge {
+  value: string;
+  timestamp: Date;
+  clientIp: string;
+  used: boolean;
+}
+
+export interface AllowedIps {
+  addresses: string[];
+  ranges: Array<[number, number]>;
+  masks: Array<[number, number]>;
+}
+
+export interface AuthOperation {
+  referenceNumber: string;
+  startDate: Date;
+  context: ContextIdentifier;
+  /** Reference number of the KSeF token used (the subject; UPO `NumerReferencyjnyTokenaKSeF`). */
+  tokenReference: string;
+  /** The final status, reported once `readyAt` has passed (status 100 before). */
+  outcome: StatusInfo;
+  readyAt: number;
+  permissions: ReadonlySet<TokenPermission>;
+  allowedIps?: AllowedIps;
+  redeemed: boolean;
+  revoked: boolean;
+  lastTokenRefreshDate?: Date;
+  refreshTokenValidUntil?: Date;
+}
+
+export type JwtKind = 'authentication' | 'access' | 'refresh';
+
+export interface IssuedJwt {
+  jti: string;
+  kind: JwtKind;
+  authReference: string;
+  expiresAt: number;
+}
+
+export interface FormCode {
+  systemCode: string;
+  schemaVersion: string;
+  value: string;
+}
+
+export const FA3_FORM: FormCode = { systemCode: 'FA (3)', schemaVersion: '1-0E', value: 'FA' };
+
+export type InvoiceType = 'Vat' | 'Zal' | 'Kor' | 'Roz' | 'Upr' | 'KorZal' | 'KorRoz';
+
+export interface PartyIdentifier {
+  type: 'Nip' | 'InternalId' | 'VatUe' | 'Other' | 'None';
+  value?: string;
+}
+
+/** What KSeF reads out of an accepted FA(3) document. */
+export interface InvoiceFacts {
+  sellerNip: string;
+  sellerName?: string;
+  buyer: { identifier: PartyIdentifier; name?: string };
+  thirdSubjects: Array<{ identifier: PartyIdentifier; name?: string; role: number }>;
+  authorizedSubject?: { nip: string; name?: string; role: number };
+  /** P_2 (whitespace collapsed). */
+  invoiceNumber: string;
+  /** P_1, `YYYY-MM-DD`. */
+  issueDate: string;
+  /** RodzajFaktury as written (`VAT`, `KOR`, …). */
+  kind: string;
+  invoiceType: InvoiceType;
+  currency: string;
+  netAmount: number;
+  grossAmount: number;
+  vatAmount: number;
+  isSelfInvoicing: boolean;
+  hasAttachment: boolean;
+}
+
+export type InvoicingMode = 'Online' | 'Offline';
+
+export interface InvoiceRecord {
+  /** `EE` reference; absent for invoices seeded through the admin API. */
+  referenceNumber?: string;
+  ordinalNumber: number;
+  session?: Session;
+  /** Context the invoice was sent in (UPO, Subject1 of subunits). */
+  issuerContext?: ContextIdentifier;
+  formCode: FormCode;
+  invoiceHash: string;
+  invoiceSize: number;
+  invoiceFileName?: string;
+  invoicingDate: Date;
+  offlineMode: boolean;
+  hashOfCorrectedInvoice?: string;
+  status: InvoiceStatus;
+  /** Ciphertext of an online invoice until processed. */
+  encrypted?: Buffer;
+  /** The exact XML bytes (kept for accepted invoices). */
+  content?: Buffer;
+  facts?: InvoiceFacts;
+  invoiceNumber?: string;
+  ksefNumber?: string;
+  acquisitionDate?: Date;
+  permanentStorageDate?: Date;
+  invoicingMode?: InvoicingMode;
+  upo?: Buffer;
+}
+
+export type SessionType = 'Online' | 'Batch';
+
+export interface BatchPart {
+  ordinalNumber: number;
+  fileSize: number;
+  fileHash: string;
+  data?: Buffer;
+}
+
+export interface UpoPage {
+  referenceNumber: string;
+  content: Buffer;
+}
+
+export interface Session {
+  type: SessionType;
+  referenceNumber: string;
+  context: ContextIdentifier;
+  authReference: string;
+  tokenReference: string;
+  formCode: FormCode;
+  dateCreated: Date;
+  dateUpdated: Date;
+  dateClosed?: Date;
+  validUntil: Date;
+  status: StatusInfo;
+  /** Session AES key; absent when unwrapping it failed (status 415). */
+  key?: Buffer;
+  iv: Buffer;
+  invoices: InvoiceRecord[];
+  invoicesByReference: Map<string, InvoiceRecord>;
+  /** Invoices not yet in a final status. */
+  pending: number;
+  successCount: number;
+  failedCount: number;
+  upoPages: UpoPage[];
+  batch?: {
+    fileSize: number;
+    fileHash: string;
+    compressionType: 'Zip' | 'TarGz';
+    parts: BatchPart[];
+    offlineMode: boolean;
+  };
+}
+
+export interface ExportJob {
+  referenceNumber: string;
+  context: ContextIdentifier;
+  created: Date;
+  status: StatusInfo;
+  completedDate?: Date;
+  packageExpirationDate?: Date;
+  package?: Record<string, unknown>;
+  parts: Map<string, Buffer>;
+}

@@ -1,0 +1,179 @@
+import { Faults } from './admin/faults';
+import { createKeyStore, KeyStore } from './keys';
+import { RateLimiter } from './limits/rate-limiter';
+import {
+  AuthOperation,
+  Challenge,
+  ExportJob,
+  InvoiceRecord,
+  IssuedJwt,
+  KsefTokenRecord,
+  Session,
+} from './model';
+import { ResolvedOptions } from './options';
+import { Cursors } from './util/continuation';
+import { ksefNumber, referenceNumber, ReferenceType } from './util/ids';
+import { warsawCompactDay } from './util/time';
+
+type Timer = { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate };
+
+/**
+ * Everything the sandbox knows, in memory. Exposed to tests for read-only inspection; all changes go
+ * through the API (or the /sandbox admin API).
+ */
+export class SandboxState {
+  readonly jwtSecret: Buffer;
+  readonly urlSecret: Buffer;
+  readonly cursors: Cursors;
+  readonly keysReady: Promise<KeyStore>;
+  keys?: KeyStore;
+
+  readonly challenges = new Map<string, Challenge>();
+  readonly ksefTokens = new Map<string, KsefTokenRecord>();
+  readonly authOperations = new Map<string, AuthOperation>();
+  readonly jwts = new Map<string, IssuedJwt>();
+  readonly sessions = new Map<string, Session>();
+  /** Sessions whose status may still change on their own (expiry, processing). */
+  readonly liveSessions = new Set<Session>();
+  /** Accepted invoices (including seeded ones) by KSeF number. */
+  readonly invoicesByKsefNumber = new Map<string, InvoiceRecord>();
+  /** Accepted invoices by the duplicate key (seller NIP, RodzajFaktury, P_2). */
+  readonly invoicesByBusinessKey = new Map<string, InvoiceRecord>();
+  /** Every invoice received, by invoiceHash (technical corrections look the original up this way). */
+  readonly invoicesByHash = new Map<string, InvoiceRecord[]>();
+  /** Technical corrections by the hash of the invoice they correct. */
+  readonly correctionsByHash = new Map<string, InvoiceRecord[]>();
+  readonly exports = new Map<string, ExportJob>();
+  /** NIPs allowed to send invoices with attachments (POST /testdata/attachment). */
+  readonly attachmentNips = new Set<string>();
+  readonly rateLimiter: RateLimiter;
+  readonly faults = new Faults();
+  /** Set by startSandbox: the base of the URLs the sandbox hands out when publicBaseUrl is not configured. */
+  listenUrl?: string;
+
+  private readonly timers = new Set<Timer>();
+  private readonly issuedIds = new Set<string>();
+  private traceCounter = 0;
+  private disposed = false;
+
+  constructor(readonly options: ResolvedOptions) {
+    this.jwtSecret = options.random(32);
+    this.urlSecret = options.random(32);
+    this.cursors = new Cursors(options.random(32));
+    this.rateLimiter = new RateLimiter(options.rateLimits);
+    this.keysReady = createKeyStore(options.now(), options.random).then((keys) => (this.keys = keys));
+    // Handlers await keysReady; an unhandled rejection here would only duplicate their error.
+    this.keysReady.catch(() => undefined);
+  }
+
+  now(): Date {
+    return this.options.now();
+  }
+
+  random(bytes: number): Buffer {
+    return this.options.random(bytes);
+  }
+
+  private unique(make: () => string): string {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const id = make();
+      if (!this.issuedIds.has(id)) {
+        this.issuedIds.add(id);
+        return id;
+      }
+    }
+    throw new Error('SandboxOptions.random keeps producing the same identifiers');
+  }
+
+  newReference(type: ReferenceType, at: Date = this.now()): string {
+    const day = warsawCompactDay(at);
+    return this.unique(() => referenceNumber(type, day, this.random(10)));
+  }
+
+  newKsefNumber(sellerNip: string, invoicingDate: Date): string {
+    const day = warsawCompactDay(invoicingDate);
+    return this.unique(() => ksefNumber(sellerNip, day, this.random(6)));
+  }
+
+  nextTraceId(): string {
+    this.traceCounter++;
+    return this.traceCounter.toString(16).padStart(32, '0');
+  }
+
+  /** Runs `task` after `ms` of real time (0: on the next turn of the event loop); cancelled by dispose(). */
+  defer(ms: number, task: () => void | Promise<void>): void {
+    if (this.disposed) return;
+    const run = (timer: Timer) => {
+      this.timers.delete(timer);
+      if (this.disposed) return;
+      Promise.resolve()
+        .then(task)
+        .catch((err: unknown) => console.error('[sandbox] background task failed', err));
+    };
+    if (ms <= 0) {
+      const timer: Timer = { kind: 'immediate', handle: undefined as unknown as NodeJS.Immediate };
+      timer.handle = setImmediate(() => run(timer));
+      this.timers.add(timer);
+    } else {
+      const timer: Timer = { kind: 'timeout', handle: undefined as unknown as NodeJS.Timeout };
+      timer.handle = setTimeout(() => run(timer), ms);
+      this.timers.add(timer);
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.timers) {
+      if (t.kind === 'timeout') clearTimeout(t.handle);
+      else clearImmediate(t.handle);
+    }
+    this.timers.clear();
+  }
+
+  /** Forgets all data (sessions, invoices, tokens, auth); keys and configuration stay. */
+  clearData(): void {
+    for (const t of this.timers) {
+      if (t.kind === 'timeout') clearTimeout(t.handle);
+      else clearImmediate(t.handle);
+    }
+    this.timers.clear();
+    this.challenges.clear();
+    this.ksefTokens.clear();
+    this.authOperations.clear();
+    this.jwts.clear();
+    this.sessions.clear();
+    this.liveSessions.clear();
+    this.invoicesByKsefNumber.clear();
+    this.invoicesByBusinessKey.clear();
+    this.invoicesByHash.clear();
+    this.correctionsByHash.clear();
+    this.exports.clear();
+    this.attachmentNips.clear();
+    this.rateLimiter.reset();
+  }
+
+  summary() {
+    let online = 0;
+    let batch = 0;
+    let open = 0;
+    for (const s of this.sessions.values()) {
+      if (s.type === 'Online') online++;
+      else batch++;
+      if (s.status.code === 100) open++;
+    }
+    return {
+      tokenMode: this.options.tokenMode,
+      rateLimits: { mode: this.rateLimiter.mode, table: this.rateLimiter.table() },
+      keys: (this.keys?.entries ?? []).map((k) => ({ usage: k.usage, publicKeyId: k.publicKeyId })),
+      counts: {
+        ksefTokens: this.ksefTokens.size,
+        authOperations: this.authOperations.size,
+        sessions: { online, batch, open },
+        invoices: this.invoicesByKsefNumber.size,
+        exports: this.exports.size,
+        pendingTasks: this.timers.size,
+      },
+      faults: this.faults.snapshot(),
+    };
+  }
+}
