@@ -410,8 +410,12 @@ export interface components {
         Environment: "test" | "demo" | "prod";
         /** @example 5265877635-20250826-0100001AF629-AF */
         KsefNumber: string;
+        /** @example 5265877635-20250826-0100001AF629-AF */
+        NullableKsefNumber: string | null;
         /** @example 20250625-SO-2C3E6C8000-B675CF5D68-07 */
         ReferenceNumber: string;
+        /** @example 20250625-SO-2C3E6C8000-B675CF5D68-07 */
+        NullableReferenceNumber: string | null;
         /** @example 5265877635 */
         Nip: string;
         /**
@@ -420,15 +424,30 @@ export interface components {
          */
         FormattedDateTime: string;
         /**
+         * @description A date-time formatted with `api.date.format` in `api.date.timezone`.
+         * @example 2026-02-02 11:05:41
+         */
+        NullableFormattedDateTime: string | null;
+        /**
          * Format: date
          * @example 2026-02-02
          */
         IssueDate: string;
         /**
+         * Format: date
+         * @example 2026-02-02
+         */
+        NullableIssueDate: string | null;
+        /**
          * @description A decimal amount as in the invoice (dot as separator, up to 2 decimals, may be negative).
          * @example 1230.00
          */
         Amount: string;
+        /**
+         * @description A decimal amount as in the invoice (dot as separator, up to 2 decimals, may be negative).
+         * @example 1230.00
+         */
+        NullableAmount: string | null;
         /**
          * @default pl
          * @enum {string}
@@ -436,6 +455,8 @@ export interface components {
         Lang: "pl" | "en";
         /** @enum {string} */
         InvoiceType: "VAT" | "KOR" | "ZAL" | "ROZ" | "UPR" | "KOR_ZAL" | "KOR_ROZ";
+        /** @enum {string|null} */
+        NullableInvoiceType: "VAT" | "KOR" | "ZAL" | "ROZ" | "UPR" | "KOR_ZAL" | "KOR_ROZ" | null;
         /** @enum {string} */
         InvoiceDirection: "issued" | "received";
         /**
@@ -545,7 +566,7 @@ export interface components {
              * @enum {string}
              */
             mode: "online";
-            ksefNumber: (string & components["schemas"]["KsefNumber"]) | null;
+            ksefNumber: (string & components["schemas"]["NullableKsefNumber"]) | null;
             referenceNumber: components["schemas"]["ReferenceNumber"];
             /** @enum {string} */
             status: "sent" | "pending";
@@ -601,8 +622,8 @@ export interface components {
         SessionInvoice: {
             ordinalNumber: number;
             invoiceNumber: string | null;
-            ksefNumber: (string & components["schemas"]["KsefNumber"]) | null;
-            acquisitionDate: (string & components["schemas"]["FormattedDateTime"]) | null;
+            ksefNumber: (string & components["schemas"]["NullableKsefNumber"]) | null;
+            acquisitionDate: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             status: components["schemas"]["KsefStatus"];
         };
         KsefStatus: {
@@ -635,13 +656,13 @@ export interface components {
             status: components["schemas"]["OfflineStatus"];
             errorMessage: string | null;
             /** @description The KSeF batch (or correction) session that carried the invoice. */
-            ksefReferenceNumber: (string & components["schemas"]["ReferenceNumber"]) | null;
-            ksefNumber?: (string & components["schemas"]["KsefNumber"]) | null;
+            ksefReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
+            ksefNumber?: (string & components["schemas"]["NullableKsefNumber"]) | null;
             /** Format: uri */
             qrLinkInvoice: string;
             /** Format: uri */
             qrLinkCertificate: string;
-            submissionDeadline?: (string & components["schemas"]["FormattedDateTime"]) | null;
+            submissionDeadline?: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             createdAt: components["schemas"]["FormattedDateTime"];
         };
         OfflineInvoiceList: {
@@ -680,7 +701,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             direction: components["schemas"]["InvoiceDirection"];
-            ksefNumber: (string & components["schemas"]["KsefNumber"]) | null;
+            ksefNumber: (string & components["schemas"]["NullableKsefNumber"]) | null;
             invoiceNumber: string;
             type: components["schemas"]["InvoiceType"];
             issueDate: components["schemas"]["IssueDate"];
@@ -693,8 +714,8 @@ export interface components {
             grossAmount: components["schemas"]["Amount"];
             currency: string;
             status: components["schemas"]["RegisterInvoiceStatus"];
-            sessionReferenceNumber: (string & components["schemas"]["ReferenceNumber"]) | null;
-            acquisitionDate: (string & components["schemas"]["FormattedDateTime"]) | null;
+            sessionReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
+            acquisitionDate: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
         };
         InvoiceRegisterPage: {
             invoices: components["schemas"]["RegisterInvoice"][];
@@ -719,8 +740,8 @@ export interface components {
             hwm: components["schemas"]["SyncHighWaterMarks"];
         };
         SyncHighWaterMarks: {
-            issued: (string & components["schemas"]["FormattedDateTime"]) | null;
-            received: (string & components["schemas"]["FormattedDateTime"]) | null;
+            issued: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            received: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
         };
         SyncStatus: {
             environment: components["schemas"]["Environment"];
@@ -731,9 +752,9 @@ export interface components {
             /** @enum {string} */
             subjectType: "Subject1" | "Subject2";
             direction: components["schemas"]["InvoiceDirection"];
-            hwm: (string & components["schemas"]["FormattedDateTime"]) | null;
-            lastRunAt: (string & components["schemas"]["FormattedDateTime"]) | null;
-            lastSuccessAt: (string & components["schemas"]["FormattedDateTime"]) | null;
+            hwm: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            lastRunAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            lastSuccessAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             invoiceCount: number;
             lastError: string | null;
         };
@@ -748,20 +769,20 @@ export interface components {
         AdvanceGroup: {
             settlement: components["schemas"]["LinkedInvoice"] | null;
             advances: components["schemas"]["LinkedInvoice"][];
-            orderTotal?: (string & components["schemas"]["Amount"]) | null;
+            orderTotal?: (string & components["schemas"]["NullableAmount"]) | null;
             advancesTotal: components["schemas"]["Amount"];
             remainder: components["schemas"]["Amount"];
             currency: string;
-        };
+        } | null;
         LinkedInvoice: {
-            ksefNumber: (string & components["schemas"]["KsefNumber"]) | null;
+            ksefNumber: (string & components["schemas"]["NullableKsefNumber"]) | null;
             invoiceNumber: string;
-            type: (string & components["schemas"]["InvoiceType"]) | null;
-            issueDate: (string & components["schemas"]["IssueDate"]) | null;
-            grossAmount: (string & components["schemas"]["Amount"]) | null;
+            type: (string & components["schemas"]["NullableInvoiceType"]) | null;
+            issueDate: (string & components["schemas"]["NullableIssueDate"]) | null;
+            grossAmount: (string & components["schemas"]["NullableAmount"]) | null;
             /** @description False while the referenced invoice is not in the local register yet. */
             resolved: boolean;
-        };
+        } | null;
         ValidateInvoiceRequest: {
             /**
              * Format: byte
@@ -792,7 +813,7 @@ export interface components {
             vat: components["schemas"]["Amount"];
             gross: components["schemas"]["Amount"];
             currency: string;
-        };
+        } | null;
         RenderInvoiceRequest: {
             /**
              * Format: byte
@@ -819,7 +840,7 @@ export interface components {
             available: boolean;
             authenticated: boolean;
             contextNip: string | null;
-            accessTokenValidUntil: (string & components["schemas"]["FormattedDateTime"]) | null;
+            accessTokenValidUntil: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             outageSimulation: boolean;
             latencyMs: number | null;
             /** @description What is wrong, when something is. */
@@ -828,7 +849,7 @@ export interface components {
         OutageSimulation: {
             environment: components["schemas"]["Environment"];
             active: boolean;
-            since: (string & components["schemas"]["FormattedDateTime"]) | null;
+            since: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
         };
         OutageSimulationRequest: {
             active: boolean;
@@ -854,7 +875,7 @@ export interface components {
             subject: string;
             validFrom: components["schemas"]["FormattedDateTime"];
             validTo: components["schemas"]["FormattedDateTime"];
-        };
+        } | null;
         /** @enum {string} */
         ConfigKey: "api.date.format" | "api.date.timezone";
         ConfigEntry: {
@@ -1150,6 +1171,15 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             501: components["responses"]["NotImplemented"];
+            /** @description The PDF engine is busy (`pdf_busy`, with `Retry-After`) or unavailable (`pdf_unavailable`). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     listInvoices: {
@@ -1443,6 +1473,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["KsefRejected"];
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1482,6 +1515,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["KsefRejected"];
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
@@ -1519,6 +1555,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["KsefRejected"];
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];

@@ -18,7 +18,50 @@ export interface AppConfig {
     companyName: string | undefined;
   };
   logRequests: boolean;
+  ksef: KsefConfig;
 }
+
+export type KsefEnvironmentName = 'test' | 'demo' | 'prod';
+
+/** How ksef-proxy reaches KSeF. Defaults are the official hosts and KSeF's published limits. */
+export interface KsefConfig {
+  baseUrls: Record<KsefEnvironmentName, string>;
+  /** `KSEF_SECRETS_KEY`: 32 bytes (base64 or hex) encrypting KSeF secrets at rest; unset → a key file in the data directory. */
+  secretsKey: string | undefined;
+  /** How long `POST /invoices/{env}/send` waits for the KSeF number before answering `pending`. */
+  sendWaitMs: number;
+  /** Timeout of one HTTP call to KSeF. */
+  requestTimeoutMs: number;
+  /** Attempts of one call to KSeF (first try included) when a retry is safe. */
+  maxAttempts: number;
+  /** Longest `Retry-After` we are willing to wait inside a request; longer ones surface as 429. */
+  maxRetryAfterMs: number;
+  /** `published`: stay under KSeF's published rate limits; `off`: do not throttle (a sandbox without limits). */
+  rateLimits: 'published' | 'off';
+  /** Background delivery of queued and pending invoices: poll period; 0 turns the worker off. */
+  outboxIntervalMs: number;
+  /** How long a process owns an invoice it is sending; after a crash another process takes it over after this. */
+  outboxLeaseMs: number;
+  /** An open online session unused for this long is closed. */
+  sessionIdleMs: number;
+}
+
+const OFFICIAL_HOSTS: Record<KsefEnvironmentName, string> = {
+  test: 'https://api-test.ksef.mf.gov.pl/v2',
+  demo: 'https://api-demo.ksef.mf.gov.pl/v2',
+  prod: 'https://api.ksef.mf.gov.pl/v2',
+};
+
+const url = (value: string | undefined, fallback: string, name: string): string => {
+  if (!value) return fallback;
+  try {
+    const parsed = new URL(value);
+    if (!/^https?:$/.test(parsed.protocol)) throw new Error();
+  } catch {
+    throw new Error(`${name} must be an http(s) URL such as ${fallback}, got "${value}"`);
+  }
+  return value.replace(/\/+$/, '');
+};
 
 const int = (value: string | undefined, fallback: number, name: string): number => {
   if (value === undefined || value === '') return fallback;
@@ -26,6 +69,12 @@ const int = (value: string | undefined, fallback: number, name: string): number 
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 };
+
+function rateLimits(value: string | undefined): KsefConfig['rateLimits'] {
+  if (!value) return 'published';
+  if (value === 'published' || value === 'off') return value;
+  throw new Error(`KSEF_RATE_LIMITS must be "published" or "off", got "${value}"`);
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
@@ -43,5 +92,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       companyName: env.COMPANY_NAME || undefined,
     },
     logRequests: env.LOG_REQUESTS === '1',
+    ksef: {
+      baseUrls: {
+        test: url(env.KSEF_TEST_URL, OFFICIAL_HOSTS.test, 'KSEF_TEST_URL'),
+        demo: url(env.KSEF_DEMO_URL, OFFICIAL_HOSTS.demo, 'KSEF_DEMO_URL'),
+        prod: url(env.KSEF_PROD_URL, OFFICIAL_HOSTS.prod, 'KSEF_PROD_URL'),
+      },
+      secretsKey: env.KSEF_SECRETS_KEY || undefined,
+      sendWaitMs: int(env.SEND_WAIT_MS, 10_000, 'SEND_WAIT_MS'),
+      requestTimeoutMs: int(env.KSEF_TIMEOUT_MS, 30_000, 'KSEF_TIMEOUT_MS'),
+      maxAttempts: Math.max(1, int(env.KSEF_MAX_ATTEMPTS, 5, 'KSEF_MAX_ATTEMPTS')),
+      maxRetryAfterMs: int(env.KSEF_MAX_RETRY_AFTER_MS, 60_000, 'KSEF_MAX_RETRY_AFTER_MS'),
+      rateLimits: rateLimits(env.KSEF_RATE_LIMITS),
+      outboxIntervalMs: int(env.OUTBOX_INTERVAL_MS, 2_000, 'OUTBOX_INTERVAL_MS'),
+      outboxLeaseMs: int(env.OUTBOX_LEASE_MS, 180_000, 'OUTBOX_LEASE_MS'),
+      sessionIdleMs: int(env.KSEF_SESSION_IDLE_MS, 10 * 60_000, 'KSEF_SESSION_IDLE_MS'),
+    },
   };
 }

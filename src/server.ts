@@ -7,6 +7,9 @@ import { migrateToLatest, openDatabase, type DatabaseOptions } from './db/connec
 import { handlers } from './handlers';
 import { type AppOptions, createApp } from './http/app';
 import { loadSpec } from './http/spec';
+import { KsefProxy } from './ksef-proxy';
+import { LocalDocuments } from './local/documents';
+import { PdfRenderer } from './local/pdf';
 import { createLogger, type Logger } from './logger';
 import type { Services } from './services';
 import { SystemConfig } from './settings/system-config';
@@ -43,6 +46,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     database,
     systemConfig: new SystemConfig(database.db),
     users: new Users(database.db),
+    // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
+    documents: new LocalDocuments(new PdfRenderer()),
+    ksef: new KsefProxy(database.db, config, logger),
     logger,
     spec: loadSpec(),
     version: require('../package.json').version,
@@ -58,6 +64,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
   });
+  services.ksef.start();
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
@@ -67,6 +74,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      await services.ksef.stop();
+      await services.documents.close();
       await database.close();
     },
   };

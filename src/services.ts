@@ -1,5 +1,7 @@
 import type { Users } from './accounts/users';
 import type { DatabaseHandle } from './db/connect';
+import type { KsefProxy } from './ksef-proxy';
+import type { LocalDocuments } from './local/documents';
 import type { Logger } from './logger';
 import type { SystemConfig } from './settings/system-config';
 
@@ -8,6 +10,10 @@ export interface Services {
   database: DatabaseHandle;
   systemConfig: SystemConfig;
   users: Users;
+  /** Validation and rendering (PDF through one warm Chromium per server). */
+  documents: LocalDocuments;
+  /** The only way to KSeF. */
+  ksef: KsefProxy;
   logger: Logger;
   spec: Record<string, any>;
   version: string;

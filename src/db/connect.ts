@@ -19,10 +19,11 @@ export type DatabaseOptions =
   | { kind: 'pglite'; dataDir: string | null /* null: in memory */; initialData?: Blob /* a dumpDataDir() tarball to start from */ };
 
 // Both drivers return the same JS types: dates as 'YYYY-MM-DD' strings (a date has no time zone),
-// numerics as strings (amounts are never floats), int8 counts as numbers, timestamptz as Date.
+// numerics as strings (amounts are never floats), int8 counts as numbers, timestamptz as Date, bytea as Buffer.
 const DATE = 1082;
 const NUMERIC = 1700;
 const INT8 = 20;
+const BYTEA = 17;
 const asIs = (value: string) => value;
 const asNumber = (value: string) => Number(value);
 
@@ -51,7 +52,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
   const pglite = new PGlite({
     dataDir: options.dataDir ?? undefined,
     loadDataDir: options.initialData,
-    parsers: { [DATE]: asIs, [NUMERIC]: asIs, [INT8]: asNumber },
+    parsers: { [DATE]: asIs, [NUMERIC]: asIs, [INT8]: asNumber, [BYTEA]: (value: string) => Buffer.from(value.slice(2), 'hex') },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return { db, kind: 'pglite', close: once(() => db.destroy()) };

@@ -1,14 +1,111 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
-import { planned } from './planned';
+import { ApiError, badRequest, notImplemented, toApiError } from '../http/errors';
+import { KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy';
+import { validateFa3 } from '../local/fa3';
+import { caller } from './caller';
+import { invoiceBytes } from './invoice-body';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoice' | 'getInvoiceDocument' | 'getSessionStatus' | 'getInvoiceUpo'>;
 
-const onlineSending = 'online sending through ksef-proxy';
+const QUEUED_HINT =
+  ' The invoice is stored and queued: Fast KSeF delivers it in the background when KSeF answers again. Sending the same XML again is safe (it is never sent twice) and shows its state.';
+
+const isTransient = (err: unknown) =>
+  err instanceof KsefUnavailableError || err instanceof KsefTimeoutError || err instanceof KsefServerError || err instanceof KsefRateLimitedError;
+
+const status = (s: KsefStatusInfo) => ({ code: s.code, description: s.description, ...(s.details?.length ? { details: s.details } : {}) });
 
 export const invoiceHandlers: Handlers = {
-  sendInvoice: planned('Sending invoices to KSeF', onlineSending),
-  getInvoiceDocument: planned('Downloading invoices from KSeF', onlineSending),
-  getSessionStatus: planned('KSeF session status', onlineSending),
-  getInvoiceUpo: planned('UPO download', onlineSending),
+  async sendInvoice({ params, body }, ctx) {
+    const principal = caller(ctx);
+    const { environment } = params;
+    if (body.mode === 'offline') throw notImplemented('Offline sending', 'offline mode and outage simulation');
+    const xml = invoiceBytes(body.invoiceXml);
+    const { ksef, logger } = ctx.services;
+
+    // Nothing is stored or sent unless the invoice passes the local validator.
+    const validation = await validateFa3(xml, { environment });
+    if (!validation.valid || !validation.invoice || !validation.summary) {
+      const details = validation.errors.map((e) => ({ path: `body.invoiceXml${e.path}`, message: e.message }));
+      throw badRequest(`The invoice is not valid FA(3): ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}. Nothing was stored or sent.`, details);
+    }
+    const summary = validation.summary;
+    const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
+    if (summary.sellerNip !== contextNip) {
+      const path = 'body.invoiceXml/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP';
+      throw badRequest(`The seller NIP ${summary.sellerNip} is not the KSeF context NIP ${contextNip} of your company; KSeF would refuse it. Nothing was stored or sent.`, [
+        { path, message: `must be ${contextNip}` },
+      ]);
+    }
+
+    try {
+      const result = await ksef.sendOnline(principal.companyId, environment, xml, { ...summary, sellerName: validation.invoice.seller.name });
+      if (result.status === 'queued') {
+        throw new ApiError(503, 'ksef_pending', `KSeF has not accepted the invoice yet.${QUEUED_HINT}`);
+      }
+      return { status: 200, body: { mode: 'online' as const, ...result } };
+    } catch (err) {
+      if (!isTransient(err)) throw err;
+      const mapped = toApiError(err, logger);
+      throw new ApiError(mapped.status, mapped.code, `${mapped.message}${QUEUED_HINT}`, mapped.details, mapped.extra);
+    }
+  },
+
+  async getInvoiceDocument({ params, query }, ctx) {
+    const principal = caller(ctx);
+    const { environment, ksefNumber } = params;
+    const docType = query.docType ?? 'xml';
+    const xml = await ctx.services.ksef.invoiceXml(principal.companyId, principal.companyNip, environment, ksefNumber);
+    if (docType === 'xml') {
+      return { status: 200, body: { ksefNumber, docType, contentType: 'application/xml', content: xml.toString('base64'), fileName: `${ksefNumber}.xml` } };
+    }
+    const doc = await ctx.services.documents.invoiceDocument(xml, ksefNumber, environment, docType, query.lang);
+    return {
+      status: 200,
+      body: { ksefNumber, docType, contentType: doc.contentType, content: doc.content.toString('base64'), fileName: doc.fileName, qrVerificationUrl: doc.qrVerificationUrl },
+    };
+  },
+
+  async getSessionStatus({ params }, ctx) {
+    const principal = caller(ctx);
+    const { status: session, invoices } = await ctx.services.ksef.session(principal.companyId, params.environment, params.referenceNumber);
+    const failed = invoices.filter((i) => i.status.code >= 400).length;
+    return {
+      status: 200,
+      body: {
+        referenceNumber: params.referenceNumber,
+        status: status(session.status),
+        dateCreated: new Date(session.dateCreated),
+        dateUpdated: new Date(session.dateUpdated),
+        totalInvoiceCount: session.invoiceCount ?? invoices.length,
+        successfulInvoiceCount: session.successfulInvoiceCount ?? invoices.filter((i) => i.status.code === 200).length,
+        failedInvoiceCount: session.failedInvoiceCount ?? failed,
+        invoices: invoices.map((i) => ({
+          ordinalNumber: i.ordinalNumber,
+          invoiceNumber: i.invoiceNumber ?? null,
+          ksefNumber: i.ksefNumber ?? null,
+          acquisitionDate: i.acquisitionDate ? new Date(i.acquisitionDate) : null,
+          status: status(i.status),
+        })),
+      },
+    };
+  },
+
+  async getInvoiceUpo({ params, query }, ctx) {
+    const principal = caller(ctx);
+    const { environment, referenceNumber, ksefNumber } = params;
+    const upo = await ctx.services.ksef.invoiceUpo(principal.companyId, environment, referenceNumber, ksefNumber);
+    if ((query.docType ?? 'xml') === 'xml') {
+      return {
+        status: 200,
+        body: { ksefNumber, referenceNumber, docType: 'xml' as const, contentType: 'application/xml' as const, content: upo.toString('base64'), fileName: `UPO-${ksefNumber}.xml` },
+      };
+    }
+    const pdf = await ctx.services.documents.upoPdf(upo, query.lang);
+    return {
+      status: 200,
+      body: { ksefNumber, referenceNumber, docType: 'pdf' as const, contentType: 'application/pdf' as const, content: pdf.toString('base64'), fileName: `UPO-${ksefNumber}.pdf` },
+    };
+  },
 };

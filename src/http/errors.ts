@@ -1,5 +1,19 @@
 import type { ErrorRequestHandler } from 'express';
 import type { components } from '../../generated/api';
+import {
+  KsefAuthenticationError,
+  KsefDuplicateInvoiceError,
+  KsefError,
+  KsefInvoiceRejectedError,
+  KsefNotConfiguredError,
+  KsefRateLimitedError,
+  KsefRejectedError,
+  KsefServerError,
+  KsefTimeoutError,
+  KsefUnavailableError,
+  NOT_FOUND_CODES,
+} from '../ksef-proxy/errors';
+import { PdfBusyError, PdfError, PdfTimeoutError } from '../local/pdf/errors';
 
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
@@ -35,6 +49,32 @@ export const forbidden = (message: string) => new ApiError(403, 'forbidden', mes
 export const notImplemented = (what: string, plannedIn: string) =>
   new ApiError(501, 'not_implemented', `${what} is planned but not built yet (${plannedIn}). See "Planned routes" in the README.`);
 
+/** KSeF's failures in our terms: who is at fault decides the status, KSeF's own code travels in `ksef`. */
+function fromKsef(err: KsefError): ApiError {
+  if (err instanceof KsefUnavailableError) return new ApiError(503, 'ksef_unavailable', `${err.message} Try again later.`);
+  if (err instanceof KsefTimeoutError) return new ApiError(504, 'ksef_timeout', `${err.message} Try again later.`);
+  if (err instanceof KsefServerError) return new ApiError(502, 'ksef_error', `${err.message} KSeF failed even after retries; try again later.`);
+  if (err instanceof KsefRateLimitedError) {
+    return new ApiError(429, 'ksef_rate_limited', err.message, undefined, { headers: { 'Retry-After': String(err.retryAfterSeconds) } });
+  }
+  if (err instanceof KsefNotConfiguredError) return new ApiError(409, 'ksef_not_configured', err.message);
+  if (err instanceof KsefDuplicateInvoiceError) return new ApiError(409, 'ksef_duplicate', err.message, undefined, { ksef: err.status });
+  if (err instanceof KsefInvoiceRejectedError) {
+    return new ApiError(422, 'ksef_rejected', `${err.message} Fix the invoice and send it again.`, undefined, { ksef: err.status });
+  }
+  if (err instanceof KsefAuthenticationError) return new ApiError(422, 'ksef_authentication_failed', err.message, undefined, { ksef: err.status });
+  if (err instanceof KsefRejectedError) {
+    const first = err.entries[0];
+    const ksef = first ? { code: first.code, description: first.description, ...(first.details ? { details: first.details } : {}) } : undefined;
+    if (err.entries.some((e) => NOT_FOUND_CODES.has(e.code))) return new ApiError(404, 'not_found', `${err.message} Check the reference or KSeF number.`, undefined, { ksef });
+    if (err.httpStatus === 401 || err.httpStatus === 403) {
+      return new ApiError(422, 'ksef_access_denied', `${err.message} Check that the stored KSeF token has the permissions this needs.`, undefined, { ksef });
+    }
+    return new ApiError(422, 'ksef_rejected', err.message, undefined, { ksef });
+  }
+  return new ApiError(502, 'ksef_error', err.message);
+}
+
 export interface ErrorLogger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
@@ -42,6 +82,15 @@ export interface ErrorLogger {
 /** The one place where anything thrown becomes an HTTP answer. Unknown errors are logged, never shown. */
 export function toApiError(err: unknown, log: ErrorLogger): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof KsefError) return fromKsef(err);
+  if (err instanceof PdfError) {
+    // Never the client's input: Chromium is saturated (worth a retry soon) or down/missing (the operator's to fix).
+    const busy = err instanceof PdfBusyError || err instanceof PdfTimeoutError;
+    if (!busy) log.error('PDF engine unavailable', { error: `${err.name}: ${err.message}` });
+    return busy
+      ? new ApiError(503, 'pdf_busy', 'The PDF engine is busy; try again in a few seconds.', undefined, { headers: { 'Retry-After': '5' } })
+      : new ApiError(503, 'pdf_unavailable', 'The PDF engine is unavailable right now (the cause has been logged); try again later.');
+  }
   const e = err as { type?: string; status?: number; statusCode?: number; message?: string; limit?: number };
   switch (e?.type) {
     case 'entity.too.large':

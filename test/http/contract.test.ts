@@ -19,10 +19,7 @@ const xml = Buffer.from('<Faktura/>').toString('base64');
 
 /** Every route a later issue builds, with a valid request: each must answer 501 for now. */
 const plannedRoutes: Array<[string, string, object | null]> = [
-  ['post', '/invoices/test/send', { invoiceXml: xml, mode: 'online' }],
-  ['get', `/invoices/test/${KSEF_NUMBER}?docType=pdf`, null],
-  ['get', `/invoices/test/status/${SESSION}`, null],
-  ['get', `/invoices/test/status/${SESSION}/${KSEF_NUMBER}/upo`, null],
+  ['post', '/invoices/test/send', { invoiceXml: xml, mode: 'offline' }],
   ['get', '/invoices/test/offline?status=all', null],
   ['get', `/invoices/test/offline/${UUID}?docType=cert`, null],
   ['post', '/invoices/test/offline/send-batch', null],
@@ -31,13 +28,9 @@ const plannedRoutes: Array<[string, string, object | null]> = [
   ['post', '/invoices/prod/sync', null],
   ['get', '/invoices/prod/sync', null],
   ['get', `/invoices/test/${KSEF_NUMBER}/links`, null],
-  ['post', '/invoices/validate', { invoiceXml: xml }],
-  ['post', '/invoices/render', { invoiceXml: xml, docType: 'pdf' }],
-  ['get', '/ksef/test/connection', null],
   ['get', '/ksef/test/simulation', null],
   ['put', '/ksef/test/simulation', { active: true }],
-  ['get', '/ksef/test/credentials', null],
-  ['put', '/ksef/test/credentials', { ksefToken: 'x' }],
+  ['put', '/ksef/test/credentials', { offlineCertificate: { certificatePem: 'x', privateKeyPem: 'y' } }],
 ];
 
 describe('the contract', () => {

@@ -10,6 +10,8 @@ import { createTestDatabase, type TestDatabase } from './database';
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'admin-password-1';
 export const COMPANY_NIP = '5265877635';
+/** Seals KSeF secrets in tests (a server without KSEF_SECRETS_KEY would write a key file into ./data). */
+export const TEST_SECRETS_KEY = 'c2VjcmV0cy1rZXktZm9yLWZhc3Qta3NlZi10ZXN0cyE=';
 
 export interface ResponseViolation {
   request: string;
@@ -80,6 +82,7 @@ export async function startTestServer(options: { env?: Record<string, string>; l
     ADMIN_PASSWORD,
     COMPANY_NIP,
     COMPANY_NAME: 'Przykładowy Sprzedawca Sp. z o.o.',
+    KSEF_SECRETS_KEY: TEST_SECRETS_KEY,
     ...options.env,
   });
   const server = await startServer({ config, logger: options.logger ?? silentLogger, database: database.options, onJsonResponse: conformance.check });

@@ -1,0 +1,215 @@
+import type { KsefEnvironmentName } from '../config';
+import { sha256Base64 } from './crypto';
+import { KsefRejectedError, KsefUnavailableError } from './errors';
+import type { KsefHttp, KsefResponse } from './http';
+
+/** The KSeF 2.0 calls Fast KSeF makes (paths and shapes of the official open-api.json), one method each. */
+
+export interface TokenInfo {
+  token: string;
+  validUntil: string;
+}
+
+export interface PublicKeyCertificate {
+  certificate: string;
+  publicKeyId: string;
+  validFrom: string;
+  validTo: string;
+  usage: string[];
+}
+
+export interface KsefStatusInfo {
+  code: number;
+  description: string;
+  details?: string[];
+  extensions?: Record<string, string | null>;
+}
+
+export interface SessionStatusResponse {
+  status: KsefStatusInfo;
+  dateCreated: string;
+  dateUpdated: string;
+  validUntil?: string | null;
+  upo?: { pages: { referenceNumber: string; downloadUrl: string; downloadUrlExpirationDate: string }[] } | null;
+  invoiceCount?: number | null;
+  successfulInvoiceCount?: number | null;
+  failedInvoiceCount?: number | null;
+}
+
+export interface SessionInvoice {
+  ordinalNumber: number;
+  invoiceNumber?: string | null;
+  ksefNumber?: string | null;
+  referenceNumber: string;
+  invoiceHash: string;
+  acquisitionDate?: string | null;
+  invoicingDate: string;
+  permanentStorageDate?: string | null;
+  upoDownloadUrl?: string | null;
+  invoicingMode?: string | null;
+  status: KsefStatusInfo;
+}
+
+export const FA3_FORM_CODE = { systemCode: 'FA (3)', schemaVersion: '1-0E', value: 'FA' } as const;
+
+export class KsefApi {
+  constructor(
+    readonly environment: KsefEnvironmentName,
+    private readonly http: KsefHttp,
+  ) {}
+
+  get baseUrl(): string {
+    return this.http.baseUrl;
+  }
+
+  async publicKeyCertificates(scope: string): Promise<PublicKeyCertificate[]> {
+    const res = await this.http.request({ method: 'GET', path: '/security/public-key-certificates', group: 'auth', scope, retry: 'idempotent' });
+    return res.json<PublicKeyCertificate[]>();
+  }
+
+  async challenge(scope: string): Promise<{ challenge: string; timestampMs: number }> {
+    const res = await this.http.request({ method: 'POST', path: '/auth/challenge', group: 'auth', scope, retry: 'idempotent' });
+    return res.json();
+  }
+
+  async authenticateWithKsefToken(
+    scope: string,
+    body: { challenge: string; contextIdentifier: { type: 'Nip'; value: string }; encryptedToken: string; publicKeyId: string },
+  ): Promise<{ referenceNumber: string; authenticationToken: TokenInfo }> {
+    const res = await this.http.request({ method: 'POST', path: '/auth/ksef-token', group: 'auth', scope, retry: 'once', json: body });
+    return res.json();
+  }
+
+  async authenticationStatus(scope: string, referenceNumber: string, authenticationToken: string): Promise<{ status: KsefStatusInfo }> {
+    const res = await this.http.request({ method: 'GET', path: `/auth/${referenceNumber}`, group: 'auth', scope, retry: 'idempotent', bearer: authenticationToken });
+    return res.json();
+  }
+
+  async redeem(scope: string, authenticationToken: string): Promise<{ accessToken: TokenInfo; refreshToken: TokenInfo }> {
+    const res = await this.http.request({ method: 'POST', path: '/auth/token/redeem', group: 'auth', scope, retry: 'once', bearer: authenticationToken });
+    return res.json();
+  }
+
+  async refresh(scope: string, refreshToken: string): Promise<{ accessToken: TokenInfo }> {
+    const res = await this.http.request({ method: 'POST', path: '/auth/token/refresh', group: 'auth', scope, retry: 'idempotent', bearer: refreshToken });
+    return res.json();
+  }
+
+  async openOnlineSession(
+    scope: string,
+    bearer: string,
+    encryption: { encryptedSymmetricKey: string; initializationVector: string; publicKeyId: string },
+  ): Promise<{ referenceNumber: string; validUntil: string }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/sessions/online',
+      group: 'onlineSession',
+      scope,
+      retry: 'once',
+      bearer,
+      json: { formCode: FA3_FORM_CODE, encryption },
+    });
+    return res.json();
+  }
+
+  async sendInvoice(
+    scope: string,
+    bearer: string,
+    sessionReference: string,
+    body: {
+      invoiceHash: string;
+      invoiceSize: number;
+      encryptedInvoiceHash: string;
+      encryptedInvoiceSize: number;
+      encryptedInvoiceContent: string;
+      offlineMode: boolean;
+      hashOfCorrectedInvoice?: string | null;
+    },
+  ): Promise<{ referenceNumber: string }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: `/sessions/online/${sessionReference}/invoices`,
+      group: 'invoiceSend',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      json: body,
+    });
+    return res.json();
+  }
+
+  async closeOnlineSession(scope: string, bearer: string, sessionReference: string): Promise<void> {
+    await this.http.request({ method: 'POST', path: `/sessions/online/${sessionReference}/close`, group: 'onlineSession', scope, retry: 'once', bearer });
+  }
+
+  async sessionStatus(scope: string, bearer: string, sessionReference: string): Promise<SessionStatusResponse> {
+    const res = await this.http.request({ method: 'GET', path: `/sessions/${sessionReference}`, group: 'sessionMisc', scope, retry: 'idempotent', bearer });
+    return res.json();
+  }
+
+  async sessionInvoicesPage(
+    scope: string,
+    bearer: string,
+    sessionReference: string,
+    continuationToken: string | null,
+  ): Promise<{ continuationToken?: string | null; invoices: SessionInvoice[] }> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: `/sessions/${sessionReference}/invoices?pageSize=1000`,
+      group: 'sessionInvoiceList',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      headers: continuationToken ? { 'x-continuation-token': continuationToken } : undefined,
+    });
+    return res.json();
+  }
+
+  async invoiceStatus(scope: string, bearer: string, sessionReference: string, invoiceReference: string): Promise<SessionInvoice> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: `/sessions/${sessionReference}/invoices/${invoiceReference}`,
+      group: 'invoiceStatus',
+      scope,
+      retry: 'idempotent',
+      bearer,
+    });
+    return res.json();
+  }
+
+  async invoiceUpo(scope: string, bearer: string, sessionReference: string, ksefNumber: string): Promise<Buffer> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: `/sessions/${sessionReference}/invoices/ksef/${ksefNumber}/upo`,
+      group: 'sessionMisc',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      headers: { Accept: 'application/xml' },
+    });
+    return res.body;
+  }
+
+  /** The invoice exactly as KSeF stores it; the body is checked against KSeF's `x-ms-meta-hash`. */
+  async downloadInvoice(scope: string, bearer: string, ksefNumber: string): Promise<Buffer> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: `/invoices/ksef/${ksefNumber}`,
+      group: 'invoiceDownload',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      headers: { Accept: 'application/xml' },
+    });
+    checkHash(this.environment, res);
+    return res.body;
+  }
+}
+
+function checkHash(environment: KsefEnvironmentName, res: KsefResponse): void {
+  const expected = res.headers['x-ms-meta-hash'];
+  if (typeof expected !== 'string') return;
+  if (sha256Base64(res.body) !== expected) throw new KsefUnavailableError(environment, 'The invoice KSeF sent was damaged in transit (hash mismatch); try again.');
+}
+
+export const isRejected = (err: unknown, code: number): boolean => err instanceof KsefRejectedError && err.has(code);

@@ -1,0 +1,94 @@
+import type { KsefEnvironmentName } from '../config';
+
+/**
+ * What can go wrong when talking to KSeF. ksef-proxy throws only these; src/http/errors.ts maps them to
+ * HTTP in one place (unreachable → 503, timeout → 504, KSeF 5xx → 502, KSeF's business errors → 422).
+ */
+export abstract class KsefError extends Error {
+  constructor(
+    readonly environment: KsefEnvironmentName,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Connection refused, DNS failure, reset, or KSeF answered 503. */
+export class KsefUnavailableError extends KsefError {}
+
+/** KSeF did not answer within KSEF_TIMEOUT_MS. */
+export class KsefTimeoutError extends KsefError {}
+
+/** KSeF answered 5xx (other than 503) even after the retries. */
+export class KsefServerError extends KsefError {
+  constructor(environment: KsefEnvironmentName, readonly status: number, message: string) {
+    super(environment, message);
+  }
+}
+
+/** KSeF kept answering 429; `retryAfterSeconds` is its last Retry-After. */
+export class KsefRateLimitedError extends KsefError {
+  constructor(environment: KsefEnvironmentName, readonly retryAfterSeconds: number) {
+    super(environment, `KSeF's rate limit was reached; retry after ${retryAfterSeconds} s.`);
+  }
+}
+
+/** One entry of KSeF's ExceptionResponse / problem+json `errors`. */
+export interface KsefErrorEntry {
+  code: number;
+  description: string;
+  details?: string[];
+}
+
+/** KSeF refused the request (HTTP 400 with exception codes, 401/403 problem+json, or a failed status). */
+export class KsefRejectedError extends KsefError {
+  constructor(
+    environment: KsefEnvironmentName,
+    readonly httpStatus: number,
+    readonly entries: KsefErrorEntry[],
+    message?: string,
+  ) {
+    super(environment, message ?? describe(entries, httpStatus));
+  }
+
+  has(code: number): boolean {
+    return this.entries.some((e) => e.code === code);
+  }
+}
+
+/** KSeF rejected an invoice we sent (asynchronous invoice status ≥ 400 other than a duplicate). */
+export class KsefInvoiceRejectedError extends KsefError {
+  constructor(environment: KsefEnvironmentName, readonly status: KsefErrorEntry) {
+    super(environment, `KSeF rejected the invoice: ${status.code} ${status.description}${status.details?.length ? ` (${status.details.join('; ')})` : ''}.`);
+  }
+}
+
+/** KSeF says the invoice is a duplicate of one we already hold under another file (same seller, kind and number). */
+export class KsefDuplicateInvoiceError extends KsefError {
+  constructor(environment: KsefEnvironmentName, readonly originalKsefNumber: string, readonly status: KsefErrorEntry) {
+    super(environment, `KSeF already holds this invoice (same seller, kind and number) as ${originalKsefNumber}; a corrected invoice needs a new number.`);
+  }
+}
+
+/** The company has not stored what this call needs (e.g. a KSeF token). */
+export class KsefNotConfiguredError extends KsefError {}
+
+/** The KSeF token was refused during authentication (auth status ≥ 400). */
+export class KsefAuthenticationError extends KsefError {
+  constructor(environment: KsefEnvironmentName, readonly status: KsefErrorEntry) {
+    super(
+      environment,
+      `KSeF refused to authenticate with the stored KSeF token: ${status.code} ${status.description}` +
+        `${status.details?.length ? ` (${status.details.join('; ')})` : ''}. Check it with PUT /ksef/${environment}/credentials.`,
+    );
+  }
+}
+
+function describe(entries: KsefErrorEntry[], status: number): string {
+  if (entries.length === 0) return `KSeF answered HTTP ${status}.`;
+  return `KSeF answered ${entries.map((e) => `${e.code} ${e.description}${e.details?.length ? ` (${e.details.join('; ')})` : ''}`).join('; ')}.`;
+}
+
+/** Exception codes that mean "no such thing" (KSeF says 400 where others say 404). */
+export const NOT_FOUND_CODES = new Set([21164, 21173, 21175, 21178, 21304]);

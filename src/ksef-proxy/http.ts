@@ -1,0 +1,171 @@
+import got, { type Method, RequestError, TimeoutError } from 'got';
+import type { KsefConfig, KsefEnvironmentName } from '../config';
+import type { Logger } from '../logger';
+import {
+  type KsefErrorEntry,
+  KsefRateLimitedError,
+  KsefRejectedError,
+  KsefServerError,
+  KsefTimeoutError,
+  KsefUnavailableError,
+} from './errors';
+import type { LimitGroup, RateLimiter } from './limiter';
+
+/**
+ * When a failed call may be repeated:
+ * - `idempotent`: reads, and sends KSeF de-duplicates (an invoice sent twice comes back as 440 with the
+ *   original number): retry 429, 5xx, connection errors and timeouts;
+ * - `once`: calls that create something (auth operation, session, redeem): retry only when the request
+ *   certainly was not processed (429, 503, connection refused).
+ */
+export type RetryPolicy = 'idempotent' | 'once';
+
+export interface KsefRequest {
+  method: Method;
+  /** Path under the environment's base URL (which ends in /v2), or an absolute pre-signed URL. */
+  path: string;
+  group: LimitGroup;
+  /** Rate-limit scope: the company (context) the call is made for. */
+  scope: string;
+  retry: RetryPolicy;
+  bearer?: string;
+  json?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface KsefResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  json<T>(): T;
+}
+
+const CONNECTION_NOT_MADE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+export interface KsefHttpOptions {
+  environment: KsefEnvironmentName;
+  config: KsefConfig;
+  limiter: RateLimiter;
+  logger: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** got with a timeout on every call, bounded retries with backoff and jitter, Retry-After, and the limiter. */
+export class KsefHttp {
+  readonly baseUrl: string;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly options: KsefHttpOptions) {
+    this.baseUrl = options.config.baseUrls[options.environment];
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async request(req: KsefRequest): Promise<KsefResponse> {
+    const { config, environment, limiter, logger } = this.options;
+    const url = /^https?:\/\//.test(req.path) ? req.path : `${this.baseUrl}${req.path}`;
+    for (let attempt = 1; ; attempt++) {
+      await limiter.acquire(`${req.scope}|${environment}`, req.group);
+      const started = Date.now();
+      let failure: { error: Error; retryable: boolean; waitMs?: number };
+      try {
+        const res = await got(url, {
+          method: req.method,
+          json: req.json as Record<string, unknown> | undefined,
+          headers: { Accept: 'application/json', ...(req.bearer ? { Authorization: `Bearer ${req.bearer}` } : {}), ...req.headers },
+          timeout: { request: config.requestTimeoutMs },
+          retry: { limit: 0 },
+          throwHttpErrors: false,
+          followRedirect: false,
+          responseType: 'buffer',
+        });
+        logger.debug('ksef call', { environment, method: req.method, path: pathOnly(req.path), status: res.statusCode, ms: Date.now() - started, attempt });
+        const response: KsefResponse = {
+          status: res.statusCode,
+          headers: res.headers,
+          body: res.body,
+          json: <T>() => JSON.parse(res.body.toString('utf8')) as T,
+        };
+        if (res.statusCode < 400) return response;
+        failure = this.classify(response, req.retry);
+      } catch (err) {
+        logger.debug('ksef call failed', { environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt });
+        failure = this.classifyNetwork(err as Error, req.retry);
+      }
+      if (!failure.retryable || attempt >= config.maxAttempts) throw failure.error;
+      const wait = failure.waitMs ?? backoff(attempt);
+      if (wait > config.maxRetryAfterMs) throw failure.error;
+      await this.sleep(wait);
+    }
+  }
+
+  private classify(res: KsefResponse, policy: RetryPolicy): { error: Error; retryable: boolean; waitMs?: number } {
+    const env = this.options.environment;
+    if (res.status === 429) {
+      const seconds = retryAfterSeconds(res.headers['retry-after']);
+      // Jitter spreads the retries of many waiting callers over a little time instead of one instant.
+      return { error: new KsefRateLimitedError(env, seconds), retryable: true, waitMs: seconds * 1000 + Math.floor(Math.random() * 250) };
+    }
+    if (res.status === 503) {
+      const seconds = res.headers['retry-after'] ? retryAfterSeconds(res.headers['retry-after']) : undefined;
+      return { error: new KsefUnavailableError(env, 'KSeF answered 503 Service Unavailable.'), retryable: true, waitMs: seconds !== undefined ? seconds * 1000 : undefined };
+    }
+    if (res.status >= 500) {
+      return { error: new KsefServerError(env, res.status, `KSeF answered HTTP ${res.status}.`), retryable: policy === 'idempotent' };
+    }
+    return { error: new KsefRejectedError(env, res.status, errorEntries(res)), retryable: false };
+  }
+
+  private classifyNetwork(err: Error, policy: RetryPolicy): { error: Error; retryable: boolean } {
+    const env = this.options.environment;
+    if (err instanceof TimeoutError) {
+      return { error: new KsefTimeoutError(env, `KSeF did not answer within ${this.options.config.requestTimeoutMs} ms.`), retryable: policy === 'idempotent' };
+    }
+    const code = (err as RequestError).code;
+    const notMade = code !== undefined && CONNECTION_NOT_MADE.has(code);
+    return {
+      error: new KsefUnavailableError(env, `KSeF (${this.baseUrl}) cannot be reached: ${code ?? err.message}.`),
+      retryable: policy === 'idempotent' || notMade,
+    };
+  }
+}
+
+/** Exponential backoff with full jitter: 0..min(5 s, 250 ms · 2^(attempt-1)). */
+function backoff(attempt: number): number {
+  return Math.floor(Math.random() * Math.min(5_000, 250 * 2 ** (attempt - 1)));
+}
+
+function retryAfterSeconds(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return 1;
+  if (/^\d+$/.test(value.trim())) return Math.max(0, Number(value.trim()));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? 1 : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+const pathOnly = (path: string) => path.replace(/\?.*$/, '');
+
+/** KSeF's error bodies: ExceptionResponse (default), problem+json `errors`, or a bare problem+json. */
+export function errorEntries(res: KsefResponse): KsefErrorEntry[] {
+  let body: any;
+  try {
+    body = res.json<any>();
+  } catch {
+    return [];
+  }
+  const list = body?.exception?.exceptionDetailList;
+  if (Array.isArray(list)) {
+    return list.map((e: any) => ({ code: Number(e.exceptionCode), description: String(e.exceptionDescription ?? ''), details: strings(e.details) }));
+  }
+  if (Array.isArray(body?.errors)) {
+    return body.errors.map((e: any) => ({ code: Number(e.code), description: String(e.description ?? ''), details: strings(e.details) }));
+  }
+  if (body?.status && typeof body.status === 'object') {
+    return [{ code: Number(body.status.code), description: String(body.status.description ?? ''), details: strings(body.status.details) }];
+  }
+  if (typeof body?.title === 'string') {
+    return [{ code: Number(body.status ?? res.status), description: String(body.detail ?? body.title), details: body.reasonCode ? [String(body.reasonCode)] : undefined }];
+  }
+  return [];
+}
+
+const strings = (value: unknown): string[] | undefined => (Array.isArray(value) ? value.map(String) : undefined);

@@ -1,0 +1,136 @@
+import type { Kysely } from 'kysely';
+import type { KsefEnvironmentName } from '../config';
+import type { Database } from '../db/schema';
+import type { SessionInvoice, SessionStatusResponse } from './api';
+import { parseFa3, summarize } from '../local/fa3';
+import type { KsefClient } from './client';
+import { sha256Base64 } from './crypto';
+
+export interface SessionReport {
+  status: SessionStatusResponse;
+  invoices: SessionInvoice[];
+}
+
+/** Sessions, receipts and invoices read back from KSeF, with what they teach us stored locally. */
+export class Retrieval {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly client: KsefClient,
+  ) {}
+
+  /**
+   * The session's status and every one of its invoices (all pages). Side effect: local invoices with the
+   * same file hash learn the session they travelled in, and those that KSeF numbered become `sent`.
+   */
+  async session(companyId: string, environment: KsefEnvironmentName, referenceNumber: string): Promise<SessionReport> {
+    return this.client.call(companyId, environment, async (api, bearer) => {
+      const status = await api.sessionStatus(companyId, bearer, referenceNumber);
+      const invoices: SessionInvoice[] = [];
+      let continuation: string | null = null;
+      do {
+        const page = await api.sessionInvoicesPage(companyId, bearer, referenceNumber, continuation);
+        invoices.push(...page.invoices);
+        continuation = page.continuationToken || null;
+      } while (continuation);
+      invoices.sort((a, b) => a.ordinalNumber - b.ordinalNumber);
+      await this.recordSession(companyId, environment, referenceNumber, invoices);
+      return { status, invoices };
+    });
+  }
+
+  async invoiceUpo(companyId: string, environment: KsefEnvironmentName, referenceNumber: string, ksefNumber: string): Promise<Buffer> {
+    return this.client.call(companyId, environment, (api, bearer) => api.invoiceUpo(companyId, bearer, referenceNumber, ksefNumber));
+  }
+
+  /** The invoice's XML: our stored copy when we have one (sent or synced), else KSeF's, which is then kept. */
+  async invoiceXml(companyId: string, environment: KsefEnvironmentName, ksefNumber: string, contextNip: string): Promise<Buffer> {
+    const local = await this.db
+      .selectFrom('synced_invoices')
+      .select('xml')
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('ksef_number', '=', ksefNumber)
+      .executeTakeFirst();
+    if (local) return local.xml;
+    const xml = await this.client.call(companyId, environment, (api, bearer) => api.downloadInvoice(companyId, bearer, ksefNumber));
+    await this.keep(companyId, environment, ksefNumber, contextNip, xml);
+    return xml;
+  }
+
+  /** Stores a downloaded invoice as `synced`, so the next request (and the register) need not ask KSeF. */
+  private async keep(companyId: string, environment: KsefEnvironmentName, ksefNumber: string, contextNip: string, xml: Buffer): Promise<void> {
+    let invoice;
+    try {
+      invoice = parseFa3(xml);
+    } catch {
+      return; // Not FA(3) (e.g. an FA(2) invoice on TEST): served, but not kept in an FA(3) register.
+    }
+    const summary = summarize(invoice);
+    await this.db
+      .insertInto('synced_invoices')
+      .values({
+        company_id: companyId,
+        environment,
+        direction: summary.sellerNip === contextNip ? 'issued' : 'received',
+        status: 'synced',
+        ksef_number: ksefNumber,
+        invoice_number: summary.invoiceNumber,
+        invoice_type: summary.type,
+        issue_date: summary.issueDate,
+        seller_nip: summary.sellerNip,
+        seller_name: invoice.seller.name,
+        buyer_nip: summary.buyerNip,
+        buyer_name: summary.buyerName,
+        net_amount: summary.net,
+        vat_amount: summary.vat,
+        gross_amount: summary.gross,
+        currency: summary.currency,
+        invoice_hash: sha256Base64(xml),
+        xml,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+
+  private async recordSession(companyId: string, environment: KsefEnvironmentName, referenceNumber: string, invoices: SessionInvoice[]): Promise<void> {
+    for (const item of invoices) {
+      const numbered = item.status.code === 200 && item.ksefNumber;
+      await this.db
+        .updateTable('synced_invoices')
+        .set({
+          session_reference_number: referenceNumber,
+          invoice_reference_number: item.referenceNumber,
+          ...(numbered
+            ? {
+                status: 'sent' as const,
+                ksef_number: item.ksefNumber,
+                acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null,
+                permanent_storage_date: item.permanentStorageDate ? new Date(item.permanentStorageDate) : null,
+                invoicing_mode: item.invoicingMode ?? null,
+                error_code: null,
+                error_message: null,
+                next_attempt_at: null,
+              }
+            : {}),
+          updated_at: new Date(),
+        })
+        .where('company_id', '=', companyId)
+        .where('environment', '=', environment)
+        .where('invoice_hash', '=', item.invoiceHash)
+        .where('direction', '=', 'issued')
+        .execute();
+      await this.db
+        .updateTable('offline_invoices')
+        .set({
+          session_reference_number: referenceNumber,
+          invoice_reference_number: item.referenceNumber,
+          ...(numbered ? { status: 'sent' as const, ksef_number: item.ksefNumber, acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null } : {}),
+          updated_at: new Date(),
+        })
+        .where('company_id', '=', companyId)
+        .where('environment', '=', environment)
+        .where('invoice_hash', '=', item.invoiceHash)
+        .execute();
+    }
+  }
+}
