@@ -1,21 +1,27 @@
 # Fast KSeF. `make run` serves the API, `make test` runs every test; both install what they need.
 SHELL := /bin/bash
-NPM_STAMP := node_modules/.package-lock.json
+# Two install levels: `run` needs only the runtime packages (a faster first start), tests need all.
+RUNTIME_STAMP := node_modules/.fastksef-runtime
+ALL_STAMP := node_modules/.fastksef-all
 
 .PHONY: run test typecheck test-pglite test-postgres codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
 
-install: $(NPM_STAMP)
+install: $(ALL_STAMP)
 
-$(NPM_STAMP): package.json package-lock.json
+$(ALL_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
-	@touch $(NPM_STAMP)
+	@touch $(ALL_STAMP) $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): package.json package-lock.json
+	npm ci --omit=dev --no-audit --no-fund
+	@touch $(RUNTIME_STAMP)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
 
 ## Serve the API on PORT (default 3000) with embedded PGlite in DATA_DIR, or PostgreSQL when DATABASE_URL is set.
-run: install system-deps
-	npx tsx src/main.ts
+run: $(RUNTIME_STAMP) system-deps
+	node_modules/.bin/tsx src/main.ts
 
 ## Type-check, then every test (against PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise).
 test: install system-deps typecheck
@@ -25,7 +31,7 @@ typecheck: install
 	npx tsc --noEmit -p .
 
 ## The KSeF sandbox, standalone on SANDBOX_PORT (default 4010).
-sandbox: install
+sandbox: $(RUNTIME_STAMP)
 	npx tsx src/sandbox/main.ts
 
 ## spec/openapi.yaml → generated/ (types and the operationId → handler map).
@@ -44,7 +50,7 @@ lint-spec: install
 sdk: install
 	npx tsx scripts/sdk.ts
 
-migrate: install
+migrate: $(RUNTIME_STAMP)
 	npx tsx scripts/migrate.ts
 
 ## Benchmarks (figures are printed as ratios measured in one run).
