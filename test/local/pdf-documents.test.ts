@@ -2,44 +2,13 @@
  * The PDFs a user gets: read back with poppler (pdftotext, pdftoppm) and the QR code decoded from
  * the rasterised first page, so what is asserted is what a person or a scanner would see.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
 import { PdfRenderer, renderInvoicePdf, renderUpoPdf } from '../../src/local/pdf';
+import { firstPageQr, pdfInfo, pdfText } from '../support/pdf';
 import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
-
-const run = promisify(execFile);
-
-async function withPdfFile<T>(pdf: Buffer, fn: (file: string, dir: string) => Promise<T>): Promise<T> {
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pdf-test-'));
-  try {
-    const file = path.join(dir, 'doc.pdf');
-    await fs.promises.writeFile(file, pdf);
-    return await fn(file, dir);
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-  }
-}
-
-/** The PDF's text, whitespace (no-break spaces included) collapsed to single spaces. */
-const pdfText = (pdf: Buffer): Promise<string> =>
-  withPdfFile(pdf, async (file) => (await run('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout.replace(/[\s\u00a0]+/g, ' '));
-
-const pdfInfo = (pdf: Buffer): Promise<string> => withPdfFile(pdf, async (file) => (await run('pdfinfo', [file])).stdout);
-
-/** Rasterises page 1 at 150 dpi and decodes the QR code on it (null when there is none). */
-const firstPageQr = (pdf: Buffer): Promise<string | null> =>
-  withPdfFile(pdf, async (file, dir) => {
-    await run('pdftoppm', ['-png', '-r', '150', '-f', '1', '-l', '1', '-singlefile', file, path.join(dir, 'page')]);
-    const png = PNG.sync.read(await fs.promises.readFile(path.join(dir, 'page.png')));
-    return jsQR(new Uint8ClampedArray(png.data.buffer, png.data.byteOffset, png.data.length), png.width, png.height)?.data ?? null;
-  });
 
 /** KOD I per FA3.md §4.1, computed here independently of src/local/qr. */
 function kodILink(xml: Buffer): string {

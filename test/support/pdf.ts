@@ -12,7 +12,7 @@ import { PNG } from 'pngjs';
 
 const run = promisify(execFile);
 
-async function withPdfFile<T>(pdf: Buffer, fn: (file: string, dir: string) => Promise<T>): Promise<T> {
+export async function withPdfFile<T>(pdf: Buffer, fn: (file: string, dir: string) => Promise<T>): Promise<T> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'pdf-read-'));
   try {
     const file = path.join(dir, 'doc.pdf');
@@ -26,6 +26,9 @@ async function withPdfFile<T>(pdf: Buffer, fn: (file: string, dir: string) => Pr
 /** The PDF's text, whitespace (no-break spaces included) collapsed to single spaces. */
 export const pdfText = (pdf: Buffer): Promise<string> =>
   withPdfFile(pdf, async (file) => (await run('pdftotext', ['-enc', 'UTF-8', file, '-'])).stdout.replace(/[\s\u00a0]+/g, ' '));
+
+/** pdfinfo's report (page size, page count, producer). */
+export const pdfInfo = (pdf: Buffer): Promise<string> => withPdfFile(pdf, async (file) => (await run('pdfinfo', [file])).stdout);
 
 /** The QR code in a PNG image, or null when none is found. */
 export function decodePngQr(png: Buffer): string | null {
