@@ -44,6 +44,10 @@ export interface KsefConfig {
   outboxLeaseMs: number;
   /** An open online session unused for this long is closed. */
   sessionIdleMs: number;
+  /** `SYNC_INTERVAL`: period of the scheduled incremental sync of every configured company; 0 = only on request. */
+  syncIntervalMs: number;
+  /** `SYNC_START`: where the first sync of a company starts (PermanentStorage date). */
+  syncStart: Date;
 }
 
 const OFFICIAL_HOSTS: Record<KsefEnvironmentName, string> = {
@@ -69,6 +73,21 @@ const int = (value: string | undefined, fallback: number, name: string): number 
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 };
+
+/** `900`, `900s`, `15m`, `1h` (a bare number is seconds); unset or 0 → 0 (off). */
+function duration(value: string | undefined, name: string): number {
+  if (!value) return 0;
+  const m = /^(\d+)\s*(ms|s|m|h)?$/.exec(value.trim());
+  if (!m) throw new Error(`${name} must be a duration such as 900, 15m or 1h, got "${value}"`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * unit;
+}
+
+function date(value: string | undefined, fallback: string, name: string): Date {
+  const parsed = new Date(value || fallback);
+  if (Number.isNaN(parsed.getTime())) throw new Error(`${name} must be an ISO date-time, got "${value}"`);
+  return parsed;
+}
 
 function rateLimits(value: string | undefined): KsefConfig['rateLimits'] {
   if (!value) return 'published';
@@ -107,6 +126,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       outboxIntervalMs: int(env.OUTBOX_INTERVAL_MS, 2_000, 'OUTBOX_INTERVAL_MS'),
       outboxLeaseMs: int(env.OUTBOX_LEASE_MS, 180_000, 'OUTBOX_LEASE_MS'),
       sessionIdleMs: int(env.KSEF_SESSION_IDLE_MS, 10 * 60_000, 'KSEF_SESSION_IDLE_MS'),
+      syncIntervalMs: duration(env.SYNC_INTERVAL, 'SYNC_INTERVAL'),
+      syncStart: date(env.SYNC_START, '2026-02-01T00:00:00Z', 'SYNC_START'),
     },
   };
 }

@@ -1,12 +1,13 @@
 /**
  * End-to-end sending through our API versus the same KSeF calls made directly:
- * `npx tsx bench/send/run.ts`. Both sides talk to the in-process KSeF sandbox (delays 0, limits off) and
- * wait for every invoice's KSeF number. "direct" is ksef-proxy's own KSeF client without our REST layer,
+ * `npx tsx bench/send/run.ts`. The KSeF sandbox (delays 0, limits off) and our server each run in a
+ * process of their own, as KSeF and Fast KSeF would; both sides wait for every invoice's KSeF number. "direct" is ksef-proxy's own KSeF client without our REST layer,
  * validation, database or outbox: challenge → token → session → per invoice AES + send + status polls.
  * The ratio is our overhead. Database: DATABASE_URL, else embedded PGlite in memory.
  * Options: BENCH_INVOICES (default 300), BENCH_CONCURRENCY (default 8).
  */
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
@@ -16,8 +17,7 @@ import { KsefApi } from '../../src/ksef-proxy/api';
 import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/crypto';
 import { KsefHttp } from '../../src/ksef-proxy/http';
 import { RateLimiter } from '../../src/ksef-proxy/limiter';
-import { startSandbox } from '../../src/sandbox';
-import { startServer } from '../../src/server';
+import { type ChildProcess, spawn } from 'node:child_process';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
@@ -79,32 +79,58 @@ async function direct(apiUrl: string): Promise<number> {
   });
 }
 
-async function throughApi(apiUrl: string): Promise<number> {
-  const server = await startServer({
-    config: loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      PGLITE_MEMORY: '1',
-      ADMIN_EMAIL: 'bench@example.com',
-      ADMIN_PASSWORD: 'bench-password-1',
-      COMPANY_NIP: NIP,
-      KSEF_TEST_URL: apiUrl,
-      KSEF_RATE_LIMITS: 'off',
-      KSEF_SECRETS_KEY: 'ab'.repeat(32),
-      ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-    }),
-    logger: silentLogger,
+const children: ChildProcess[] = [];
+
+/** Starts `script` with tsx and resolves with the first URL it prints (both our servers print one at start). */
+function startProcess(script: string, env: Record<string, string>, urlPattern: RegExp): Promise<string> {
+  const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += String(chunk);
+      const url = urlPattern.exec(output)?.[1];
+      if (url) resolve(url);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
+  });
+}
+
+async function throughApi(apiUrl: string): Promise<number> {
+  const server = {
+    url: await startProcess(
+      'src/main.ts',
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PGLITE_MEMORY: '1',
+        LOG_LEVEL: 'info',
+        ADMIN_EMAIL: 'bench@example.com',
+        ADMIN_PASSWORD: 'bench-password-1',
+        COMPANY_NIP: NIP,
+        KSEF_TEST_URL: apiUrl,
+        KSEF_RATE_LIMITS: 'off',
+        KSEF_SECRETS_KEY: 'ab'.repeat(32),
+      },
+      /"url":"(http:[^"]+)"/,
+    ),
+  };
+  // An integrator's client keeps its connections open, as ksef-proxy does towards KSeF.
+  const agent = { http: new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY }) };
   const auth = { Authorization: `Basic ${Buffer.from('bench@example.com:bench-password-1').toString('base64')}` };
   try {
     await got.put(`${server.url}/ksef/test/credentials`, { json: { ksefToken: token(NIP) }, headers: auth });
     const run = `api${Date.now()}`;
     return await pool(COUNT, CONCURRENCY, async (i) => {
-      const res = await got.post(`${server.url}/invoices/test/send`, { json: { invoiceXml: invoice(run, i).toString('base64') }, headers: auth, responseType: 'json' });
+      const res = await got.post(`${server.url}/invoices/test/send`, { json: { invoiceXml: invoice(run, i).toString('base64') }, headers: auth, agent, responseType: 'json' });
       if ((res.body as { status: string }).status !== 'sent') throw new Error(`not sent: ${JSON.stringify(res.body)}`);
     });
   } finally {
-    await server.close();
+    for (const child of children) child.kill('SIGTERM');
   }
 }
 
@@ -113,17 +139,17 @@ async function main() {
     console.log(`bench/send skipped: ${SAMPLE} not found (../shared beside the checkout)`);
     return;
   }
-  const sandbox = await startSandbox({});
+  const sandboxUrl = await startProcess('src/sandbox/main.ts', { SANDBOX_PORT: '0' }, /(http:\/\/\S+?\/v2)/);
   try {
-    const directMs = await direct(sandbox.apiUrl);
-    const apiMs = await throughApi(sandbox.apiUrl);
+    const directMs = await direct(sandboxUrl);
+    const apiMs = await throughApi(sandboxUrl);
     const perSecond = (ms: number) => ((COUNT * 1000) / ms).toFixed(0);
     console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, Node ${process.version}; ${COUNT} invoices, concurrency ${CONCURRENCY}, database ${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'}`);
     console.log(`direct KSeF calls : ${perSecond(directMs)} invoices/s (${directMs.toFixed(0)} ms)`);
     console.log(`through our API   : ${perSecond(apiMs)} invoices/s (${apiMs.toFixed(0)} ms)`);
     console.log(`overhead          : ${((apiMs / directMs - 1) * 100).toFixed(0)}% (goal ≤ 25%)`);
   } finally {
-    await sandbox.close();
+    for (const child of children) child.kill('SIGTERM');
   }
 }
 

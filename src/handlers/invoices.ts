@@ -1,7 +1,7 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
-import { ApiError, badRequest, notImplemented, toApiError } from '../http/errors';
-import { KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy';
+import { ApiError, badRequest, conflict, toApiError } from '../http/errors';
+import { KsefOutageSimulatedError, KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy';
 import { validateFa3 } from '../local/fa3';
 import { caller } from './caller';
 import { invoiceBytes } from './invoice-body';
@@ -20,7 +20,6 @@ export const invoiceHandlers: Handlers = {
   async sendInvoice({ params, body }, ctx) {
     const principal = caller(ctx);
     const { environment } = params;
-    if (body.mode === 'offline') throw notImplemented('Offline sending', 'offline mode and outage simulation');
     const xml = invoiceBytes(body.invoiceXml);
     const { ksef, logger } = ctx.services;
 
@@ -39,6 +38,26 @@ export const invoiceHandlers: Handlers = {
       ]);
     }
 
+    const facts = { ...summary, sellerName: validation.invoice.seller.name };
+    if (body.mode === 'offline') {
+      const row = await ksef.issueOffline(principal.companyId, environment, xml, facts, contextNip);
+      if (row.status !== 'signed') {
+        throw conflict(`This invoice (the same XML) is already in the offline queue as ${row.id} with status ${row.status}; GET /invoices/${environment}/offline/${row.id} shows it.`);
+      }
+      return {
+        status: 200,
+        body: {
+          mode: 'offline' as const,
+          offlineId: row.id,
+          status: 'signed' as const,
+          invoiceNumber: row.invoice_number,
+          qrLinkInvoice: row.qr_link_invoice,
+          qrLinkCertificate: row.qr_link_certificate,
+          ...(row.submission_deadline ? { submissionDeadline: row.submission_deadline } : {}),
+        },
+      };
+    }
+
     try {
       const result = await ksef.sendOnline(principal.companyId, environment, xml, { ...summary, sellerName: validation.invoice.seller.name });
       if (result.status === 'queued') {
@@ -46,7 +65,7 @@ export const invoiceHandlers: Handlers = {
       }
       return { status: 200, body: { mode: 'online' as const, ...result } };
     } catch (err) {
-      if (!isTransient(err)) throw err;
+      if (!isTransient(err) || err instanceof KsefOutageSimulatedError) throw err;
       const mapped = toApiError(err, logger);
       throw new ApiError(mapped.status, mapped.code, `${mapped.message}${QUEUED_HINT}`, mapped.details, mapped.extra);
     }

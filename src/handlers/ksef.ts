@@ -1,8 +1,8 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
-import { notImplemented } from '../http/errors';
+import { badRequest } from '../http/errors';
+import { OfflineCertificateError } from '../ksef-proxy';
 import { caller, requireAdmin } from './caller';
-import { planned } from './planned';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getConnection' | 'getOutageSimulation' | 'setOutageSimulation' | 'getCredentials' | 'putCredentials'>;
 
@@ -12,8 +12,15 @@ export const ksefHandlers: Handlers = {
     return { status: 200, body: await ctx.services.ksef.connection(principal.companyId, params.environment, principal.companyNip) };
   },
 
-  getOutageSimulation: planned('Outage simulation', 'offline mode and outage simulation'),
-  setOutageSimulation: planned('Outage simulation', 'offline mode and outage simulation'),
+  async getOutageSimulation({ params }, ctx) {
+    const principal = caller(ctx);
+    return { status: 200, body: await ctx.services.ksef.simulation(principal.companyId, params.environment) };
+  },
+
+  async setOutageSimulation({ params, body }, ctx) {
+    const admin = requireAdmin(ctx);
+    return { status: 200, body: await ctx.services.ksef.setSimulation(admin.companyId, params.environment, body.active) };
+  },
 
   async getCredentials({ params }, ctx) {
     const admin = requireAdmin(ctx);
@@ -22,8 +29,17 @@ export const ksefHandlers: Handlers = {
 
   async putCredentials({ params, body }, ctx) {
     const admin = requireAdmin(ctx);
-    if (body.offlineCertificate) throw notImplemented('Storing the offline certificate', 'offline mode and outage simulation');
-    const summary = await ctx.services.ksef.putCredentials(admin.companyId, admin.companyNip, params.environment, { ksefToken: body.ksefToken, contextNip: body.contextNip });
-    return { status: 200, body: summary };
+    try {
+      const summary = await ctx.services.ksef.putCredentials(admin.companyId, admin.companyNip, params.environment, {
+        ksefToken: body.ksefToken,
+        contextNip: body.contextNip,
+        offlineCertificate: body.offlineCertificate,
+      });
+      return { status: 200, body: summary };
+    } catch (err) {
+      if (!(err instanceof OfflineCertificateError)) throw err;
+      const path = `body.offlineCertificate.${err.field}`;
+      throw badRequest(`${path} ${err.message}. Nothing was stored.`, [{ path, message: err.message }]);
+    }
   },
 };

@@ -1,14 +1,44 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
-import { planned } from './planned';
+import { badRequest, notFound } from '../http/errors';
+import { caller } from './caller';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'listInvoices' | 'runSync' | 'getSyncStatus' | 'getInvoiceLinks'>;
 
-const sync = 'incremental sync and invoice relations';
-
 export const syncHandlers: Handlers = {
-  listInvoices: planned('The invoice register', sync),
-  runSync: planned('The incremental sync from KSeF', sync),
-  getSyncStatus: planned('The sync state', sync),
-  getInvoiceLinks: planned('Advance and correction links', sync),
+  async listInvoices({ params, query }, ctx) {
+    const principal = caller(ctx);
+    if (query.dateFrom && query.dateTo && query.dateFrom > query.dateTo) {
+      throw badRequest('dateFrom must not be after dateTo.', [{ path: 'query.dateFrom', message: 'must not be after dateTo' }]);
+    }
+    const page = await ctx.services.ksef.register(principal.companyId, params.environment, {
+      direction: query.direction,
+      type: query.type,
+      status: query.status,
+      dateFrom: query.dateFrom,
+      dateTo: query.dateTo,
+      page: query.page ?? 1,
+      pageSize: query.pageSize ?? 50,
+    });
+    return { status: 200, body: page };
+  },
+
+  async runSync({ params }, ctx) {
+    const principal = caller(ctx);
+    const result = await ctx.services.ksef.sync.run(principal.companyId, principal.companyNip, params.environment);
+    return { status: 200, body: result };
+  },
+
+  async getSyncStatus({ params }, ctx) {
+    const principal = caller(ctx);
+    const state = await ctx.services.ksef.sync.status(principal.companyId, params.environment);
+    return { status: 200, body: { environment: params.environment, ...state } };
+  },
+
+  async getInvoiceLinks({ params }, ctx) {
+    const principal = caller(ctx);
+    const links = await ctx.services.ksef.links(principal.companyId, params.environment, params.ksefNumber);
+    if (!links) throw notFound(`The register holds no invoice with KSeF number ${params.ksefNumber}; run POST /invoices/${params.environment}/sync first.`);
+    return { status: 200, body: links };
+  },
 };

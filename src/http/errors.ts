@@ -6,9 +6,12 @@ import {
   KsefError,
   KsefInvoiceRejectedError,
   KsefNotConfiguredError,
+  KsefOfflineModeError,
+  KsefOutageSimulatedError,
   KsefRateLimitedError,
   KsefRejectedError,
   KsefServerError,
+  KsefSyncRunningError,
   KsefTimeoutError,
   KsefUnavailableError,
   NOT_FOUND_CODES,
@@ -51,6 +54,8 @@ export const notImplemented = (what: string, plannedIn: string) =>
 
 /** KSeF's failures in our terms: who is at fault decides the status, KSeF's own code travels in `ksef`. */
 function fromKsef(err: KsefError): ApiError {
+  if (err instanceof KsefOutageSimulatedError) return new ApiError(503, 'ksef_unavailable', err.message);
+  if (err instanceof KsefOfflineModeError) return new ApiError(409, 'offline_not_possible', err.message);
   if (err instanceof KsefUnavailableError) return new ApiError(503, 'ksef_unavailable', `${err.message} Try again later.`);
   if (err instanceof KsefTimeoutError) return new ApiError(504, 'ksef_timeout', `${err.message} Try again later.`);
   if (err instanceof KsefServerError) return new ApiError(502, 'ksef_error', `${err.message} KSeF failed even after retries; try again later.`);
@@ -58,6 +63,7 @@ function fromKsef(err: KsefError): ApiError {
     return new ApiError(429, 'ksef_rate_limited', err.message, undefined, { headers: { 'Retry-After': String(err.retryAfterSeconds) } });
   }
   if (err instanceof KsefNotConfiguredError) return new ApiError(409, 'ksef_not_configured', err.message);
+  if (err instanceof KsefSyncRunningError) return new ApiError(409, 'sync_running', err.message);
   if (err instanceof KsefDuplicateInvoiceError) return new ApiError(409, 'ksef_duplicate', err.message, undefined, { ksef: err.status });
   if (err instanceof KsefInvoiceRejectedError) {
     return new ApiError(422, 'ksef_rejected', `${err.message} Fix the invoice and send it again.`, undefined, { ksef: err.status });

@@ -204,6 +204,92 @@ export class KsefApi {
     checkHash(this.environment, res);
     return res.body;
   }
+
+  /** One page of invoice metadata (PROTOCOL.md §8.2); read-only, so retried like any read. */
+  async queryMetadata(
+    scope: string,
+    bearer: string,
+    query: { pageOffset: number; pageSize: number; sortOrder?: 'Asc' | 'Desc' },
+    body: MetadataQuery,
+  ): Promise<MetadataPage> {
+    const params = `pageOffset=${query.pageOffset}&pageSize=${query.pageSize}&sortOrder=${query.sortOrder ?? 'Asc'}`;
+    const res = await this.http.request({
+      method: 'POST',
+      path: `/invoices/query/metadata?${params}`,
+      group: 'invoiceMetadata',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      json: body,
+    });
+    return res.json();
+  }
+
+  /** POST /sessions/batch (PROTOCOL.md §5): declares the archive and its encrypted parts; answers where to upload them. */
+  async openBatchSession(
+    scope: string,
+    bearer: string,
+    body: {
+      batchFile: { fileSize: number; fileHash: string; fileParts: { ordinalNumber: number; fileSize: number; fileHash: string }[] };
+      encryption: { encryptedSymmetricKey: string; initializationVector: string; publicKeyId: string };
+      offlineMode: boolean;
+    },
+  ): Promise<{ referenceNumber: string; partUploadRequests: BatchPartUpload[] }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/sessions/batch',
+      group: 'batchSession',
+      scope,
+      retry: 'once',
+      bearer,
+      json: { formCode: FA3_FORM_CODE, batchFile: { ...body.batchFile, compressionType: 'Zip' }, encryption: body.encryption, offlineMode: body.offlineMode },
+    });
+    return res.json();
+  }
+
+  /** One encrypted part to its pre-signed URL: exactly the given method and headers, no Authorization. */
+  async uploadBatchPart(scope: string, upload: BatchPartUpload, bytes: Buffer): Promise<void> {
+    await this.http.request({ method: upload.method as 'PUT', path: upload.url, group: 'unlimited', scope, retry: 'idempotent', headers: upload.headers, body: bytes });
+  }
+
+  async closeBatchSession(scope: string, bearer: string, sessionReference: string): Promise<void> {
+    await this.http.request({ method: 'POST', path: `/sessions/batch/${sessionReference}/close`, group: 'batchSession', scope, retry: 'once', bearer });
+  }
+}
+
+export interface BatchPartUpload {
+  ordinalNumber: number;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface MetadataQuery {
+  subjectType: 'Subject1' | 'Subject2' | 'Subject3' | 'SubjectAuthorized';
+  dateRange: { dateType: 'Issue' | 'Invoicing' | 'PermanentStorage'; from: string; to?: string; restrictToPermanentStorageHwmDate?: boolean };
+  [filter: string]: unknown;
+}
+
+export interface InvoiceMetadata {
+  ksefNumber: string;
+  invoiceNumber: string;
+  issueDate: string;
+  invoicingDate: string;
+  acquisitionDate: string;
+  permanentStorageDate: string;
+  invoiceType: string;
+  invoiceHash: string;
+  invoicingMode: string;
+  currency: string;
+  grossAmount: number;
+  seller: { nip: string; name?: string | null };
+}
+
+export interface MetadataPage {
+  hasMore: boolean;
+  isTruncated: boolean;
+  permanentStorageHwmDate?: string | null;
+  invoices: InvoiceMetadata[];
 }
 
 function checkHash(environment: KsefEnvironmentName, res: KsefResponse): void {

@@ -1,16 +1,30 @@
 import type { KsefEnvironmentName } from '../config';
 import type { KsefApi } from './api';
 import type { TokenManager } from './auth';
-import { KsefRejectedError } from './errors';
+import { KsefRejectedError, KsefUnavailableError } from './errors';
 
 /** KSeF calls made with the company's access token; a 401 triggers one refresh and one retry. */
 export class KsefClient {
+  /** Told what each call showed about KSeF's availability (a connection failure or 503, or an answer). */
+  observer?: (companyId: string, environment: KsefEnvironmentName, available: boolean) => void;
+
   constructor(
     readonly apis: Record<KsefEnvironmentName, KsefApi>,
     readonly tokens: TokenManager,
   ) {}
 
   async call<T>(companyId: string, environment: KsefEnvironmentName, fn: (api: KsefApi, bearer: string) => Promise<T>): Promise<T> {
+    try {
+      const result = await this.callOnce(companyId, environment, fn);
+      this.observer?.(companyId, environment, true);
+      return result;
+    } catch (err) {
+      if (err instanceof KsefUnavailableError) this.observer?.(companyId, environment, false);
+      throw err;
+    }
+  }
+
+  private async callOnce<T>(companyId: string, environment: KsefEnvironmentName, fn: (api: KsefApi, bearer: string) => Promise<T>): Promise<T> {
     const api = this.apis[environment];
     const token = await this.tokens.accessToken(companyId, environment);
     try {

@@ -74,6 +74,13 @@ export class KsefDuplicateInvoiceError extends KsefError {
 /** The company has not stored what this call needs (e.g. a KSeF token). */
 export class KsefNotConfiguredError extends KsefError {}
 
+/** A sync of this company and environment is already running (in this or another process). */
+export class KsefSyncRunningError extends KsefError {
+  constructor(environment: KsefEnvironmentName) {
+    super(environment, `A sync of the ${environment} environment is already running for this company; wait for it to finish (GET /invoices/${environment}/sync shows its state).`);
+  }
+}
+
 /** The KSeF token was refused during authentication (auth status ≥ 400). */
 export class KsefAuthenticationError extends KsefError {
   constructor(environment: KsefEnvironmentName, readonly status: KsefErrorEntry) {
@@ -92,3 +99,9 @@ function describe(entries: KsefErrorEntry[], status: number): string {
 
 /** Exception codes that mean "no such thing" (KSeF says 400 where others say 404). */
 export const NOT_FOUND_CODES = new Set([21164, 21173, 21175, 21178, 21304]);
+
+/** An outage simulation is on for the environment: ksef-proxy does not call KSeF online (offline mode is open). */
+export class KsefOutageSimulatedError extends KsefUnavailableError {}
+
+/** Offline mode is not possible now (KSeF available and no simulation; or sending the queue while KSeF is down). */
+export class KsefOfflineModeError extends KsefError {}

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import got, { type Method, RequestError, TimeoutError } from 'got';
 import type { KsefConfig, KsefEnvironmentName } from '../config';
 import type { Logger } from '../logger';
@@ -30,6 +32,8 @@ export interface KsefRequest {
   retry: RetryPolicy;
   bearer?: string;
   json?: unknown;
+  /** Raw bytes (a batch part upload) instead of `json`. */
+  body?: Buffer;
   headers?: Record<string, string>;
 }
 
@@ -39,6 +43,9 @@ export interface KsefResponse {
   body: Buffer;
   json<T>(): T;
 }
+
+/** Connections to KSeF are reused: a TLS handshake per call would cost more than most calls themselves. */
+const agent = { http: new http.Agent({ keepAlive: true, maxSockets: 32 }), https: new https.Agent({ keepAlive: true, maxSockets: 32 }) };
 
 const CONNECTION_NOT_MADE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -71,8 +78,10 @@ export class KsefHttp {
         const res = await got(url, {
           method: req.method,
           json: req.json as Record<string, unknown> | undefined,
+          body: req.body,
           headers: { Accept: 'application/json', ...(req.bearer ? { Authorization: `Bearer ${req.bearer}` } : {}), ...req.headers },
           timeout: { request: config.requestTimeoutMs },
+          agent,
           retry: { limit: 0 },
           throwHttpErrors: false,
           followRedirect: false,

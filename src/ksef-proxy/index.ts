@@ -6,7 +6,7 @@ import { KsefApi } from './api';
 import { TokenManager } from './auth';
 import { KsefClient } from './client';
 import { type CredentialsSummary, CredentialsStore } from './credentials';
-import { KsefError } from './errors';
+import { KsefError, KsefTimeoutError, KsefUnavailableError } from './errors';
 import { KsefHttp } from './http';
 import { RateLimiter } from './limiter';
 import { Outbox } from './outbox';
@@ -14,12 +14,23 @@ import { Retrieval } from './retrieval';
 import { SecretBox } from './secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './send';
 import { OnlineSessions } from './sessions';
+import { Availability } from './availability';
+import { type OfflineFilter, OfflineInvoices, type OfflineRow, outageSimulated } from './offline';
+import type { OfflineCertificateInput } from './credentials';
+import { invoiceLinks } from './relations';
+import { listRegister, type RegisterFilter } from './register';
+import { InvoiceSync, SyncSchedule } from './sync';
 
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './send';
 export type { SessionReport } from './retrieval';
 export type { KsefStatusInfo, SessionInvoice } from './api';
 export type { CredentialsSummary } from './credentials';
+export type { OfflineFilter, OfflineRow } from './offline';
+export { OfflineCertificateError } from './offline-cert';
+export type { SyncResult, SyncSubjectState } from './sync';
+export type { InvoiceLinks } from './relations';
+export type { RegisterFilter } from './register';
 
 const ENVIRONMENTS: KsefEnvironmentName[] = ['test', 'demo', 'prod'];
 
@@ -45,6 +56,11 @@ export class KsefProxy {
   private readonly client: KsefClient;
   private readonly sender: InvoiceSender;
   private readonly retrieval: Retrieval;
+  readonly availability: Availability;
+  readonly offline: OfflineInvoices;
+  readonly sync: InvoiceSync;
+  private readonly db: Kysely<Database>;
+  private readonly syncSchedule: SyncSchedule;
 
   constructor(
     db: Kysely<Database>,
@@ -63,24 +79,80 @@ export class KsefProxy {
     this.outbox = new Outbox(db, this.client, sessions, config.ksef, logger);
     this.sender = new InvoiceSender(db, this.credentials, this.outbox, config.ksef);
     this.retrieval = new Retrieval(db, this.client);
+    this.availability = new Availability(db, logger);
+    // What calls show about KSeF marks the environment (un)available; a failed write must not fail the call.
+    this.client.observer = (companyId, environment, available) =>
+      void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
+    this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, secrets, config.ksef, logger);
+    this.outbox.extraWork = () => this.offline.work();
+    this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
+    this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
+      startDate: config.ksef.syncStart,
+      downloadConcurrency: 8,
+      pageSize: 250,
+      crossProcess: Boolean(config.databaseUrl),
+    });
+    this.syncSchedule = new SyncSchedule(db, this.sync, config.ksef.syncIntervalMs, logger);
+    this.db = db;
   }
 
   start(): void {
     this.outbox.start();
+    this.syncSchedule.start();
   }
 
   async stop(): Promise<void> {
+    await this.syncSchedule.stop();
     await this.outbox.stop();
   }
 
-  async putCredentials(companyId: string, companyNip: string, environment: KsefEnvironmentName, input: { ksefToken?: string; contextNip?: string }): Promise<CredentialsSummary> {
+  async putCredentials(
+    companyId: string,
+    companyNip: string,
+    environment: KsefEnvironmentName,
+    input: { ksefToken?: string; contextNip?: string; offlineCertificate?: OfflineCertificateInput },
+  ): Promise<CredentialsSummary> {
     await this.credentials.put(companyId, environment, input, companyNip);
     this.tokens.forget(companyId, environment);
     return this.credentials.summary(companyId, environment, companyNip);
   }
 
-  sendOnline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
+  async sendOnline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
+    if ((await this.availability.state(companyId, environment)).simulationActive) throw outageSimulated(environment);
     return this.sender.send(companyId, environment, xml, facts);
+  }
+
+  /** Outage simulation state (API.md part B). */
+  async simulation(companyId: string, environment: KsefEnvironmentName): Promise<{ environment: KsefEnvironmentName; active: boolean; since: Date | null }> {
+    const s = await this.availability.state(companyId, environment);
+    return { environment, active: s.simulationActive, since: s.simulationSince };
+  }
+
+  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean) {
+    const before = await this.availability.state(companyId, environment);
+    await this.availability.setSimulation(companyId, environment, active);
+    if (before.simulationActive && !active) await this.offline.outageEnded(companyId, environment);
+    return this.simulation(companyId, environment);
+  }
+
+  issueOffline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts, contextNip: string): Promise<OfflineRow> {
+    return this.offline.issue(companyId, environment, xml, facts, contextNip);
+  }
+
+  listOffline(companyId: string, environment: KsefEnvironmentName, filter: OfflineFilter): Promise<OfflineRow[]> {
+    return this.offline.list(companyId, environment, filter);
+  }
+
+  offlineInvoice(companyId: string, environment: KsefEnvironmentName, id: string): Promise<OfflineRow | undefined> {
+    return this.offline.get(companyId, environment, id);
+  }
+
+  sendOfflineBatch(companyId: string, environment: KsefEnvironmentName) {
+    return this.offline.sendBatch(companyId, environment);
+  }
+
+  resendOffline(companyId: string, environment: KsefEnvironmentName, row: OfflineRow, xml: Buffer, facts: InvoiceFacts, contextNip: string): Promise<OfflineRow> {
+    return this.offline.resend(companyId, environment, row, xml, facts, contextNip);
   }
 
   session(companyId: string, environment: KsefEnvironmentName, referenceNumber: string) {
@@ -94,6 +166,16 @@ export class KsefProxy {
   async invoiceXml(companyId: string, companyNip: string, environment: KsefEnvironmentName, ksefNumber: string): Promise<Buffer> {
     const stored = await this.credentials.get(companyId, environment);
     return this.retrieval.invoiceXml(companyId, environment, ksefNumber, stored?.contextNip ?? companyNip);
+  }
+
+  /** The local register (issued and received invoices). */
+  register(companyId: string, environment: KsefEnvironmentName, filter: RegisterFilter) {
+    return listRegister(this.db, companyId, environment, filter);
+  }
+
+  /** An invoice's advance group and correction chain; null when the register does not hold it. */
+  links(companyId: string, environment: KsefEnvironmentName, ksefNumber: string) {
+    return invoiceLinks(this.db, companyId, environment, ksefNumber);
   }
 
   /** The NIP our KSeF calls for this company act in: the stored context, else the company's own. */
@@ -113,13 +195,21 @@ export class KsefProxy {
       outageSimulation: false,
       latencyMs: null,
     };
+    if ((await this.availability.state(companyId, environment)).simulationActive) {
+      // Simulated: KSeF is treated as unavailable and not called at all.
+      report.outageSimulation = true;
+      report.message = `An outage simulation is active: KSeF ${environment} is treated as unavailable and offline mode is open (PUT /ksef/${environment}/simulation {"active": false} ends it).`;
+      return report;
+    }
     const started = Date.now();
     try {
       await this.tokens.certificate(environment, companyId, 'KsefTokenEncryption', true);
       report.available = true;
       report.latencyMs = Date.now() - started;
+      await this.availability.observe(companyId, environment, true);
     } catch (err) {
       report.message = err instanceof KsefError ? err.message : 'KSeF could not be reached.';
+      if (err instanceof KsefUnavailableError || err instanceof KsefTimeoutError) await this.availability.observe(companyId, environment, false);
       return report;
     }
     if (!stored?.ksefToken) {

@@ -13,3 +13,38 @@ export async function withAdvisoryLock<T>(db: Kysely<Database>, name: string, fn
   });
 }
 
+
+const heldHere = new Set<string>();
+
+/**
+ * Runs `fn` while holding the lock `name`, or answers 'busy' at once when someone holds it. Within this
+ * process a set of names; across processes (PostgreSQL) a session-level advisory lock on a connection kept
+ * for the duration, so a crashed holder releases it with its connection. `fn` runs with `db` (no
+ * transaction): it may take as long as it needs and use as many short transactions as it likes.
+ */
+export async function tryAdvisoryLock<T>(
+  db: Kysely<Database>,
+  name: string,
+  crossProcess: boolean,
+  fn: () => Promise<T>,
+): Promise<{ ran: true; result: T } | 'busy'> {
+  if (heldHere.has(name)) return 'busy';
+  heldHere.add(name);
+  try {
+    if (!crossProcess) return { ran: true, result: await fn() };
+    return await db.connection().execute(async (conn) => {
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
+      if (!got.rows[0]?.ok) return 'busy' as const;
+      try {
+        return { ran: true as const, result: await fn() };
+      } finally {
+        await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn).catch(() => undefined);
+      }
+    });
+  } finally {
+    heldHere.delete(name);
+  }
+}
+
+/** True while this process holds `name` through tryAdvisoryLock. */
+export const heldInThisProcess = (name: string): boolean => heldHere.has(name);

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { KsefConfig } from '../config';
+import type { KsefConfig, KsefEnvironmentName } from '../config';
 import type { Database, SyncedInvoicesTable } from '../db/schema';
 import type { Logger } from '../logger';
 import type { SessionInvoice } from './api';
@@ -24,6 +24,10 @@ export class Outbox {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
+  /** More background work run on every pass (the offline queue's status checks and batch recovery). */
+  extraWork?: () => Promise<number>;
+  /** True while queued invoices of this company and environment must not be sent (outage simulation). */
+  hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -55,8 +59,11 @@ export class Outbox {
     });
   }
 
-  /** Encrypts and sends a claimed `queued` row into the company's online session; the row becomes `pending`. */
-  async transmit(row: OutboxRow): Promise<void> {
+  /**
+   * Encrypts and sends a claimed `queued` row into the company's online session; the row becomes `pending`.
+   * `pollAfterMs`: when the worker may first ask KSeF about it (a waiting request asks on its own before).
+   */
+  async transmit(row: OutboxRow, pollAfterMs = 200): Promise<OutboxRow> {
     const environment = row.environment;
     try {
       for (let attempt = 1; ; attempt++) {
@@ -73,15 +80,14 @@ export class Outbox {
               offlineMode: false,
             }),
           );
-          await this.update(row.id, {
+          return await this.update(row.id, {
             status: 'pending',
             session_reference_number: session.referenceNumber,
             invoice_reference_number: referenceNumber,
-            next_attempt_at: new Date(Date.now() + 200),
+            next_attempt_at: new Date(Date.now() + pollAfterMs),
             error_code: null,
             error_message: null,
           });
-          return;
         } catch (err) {
           if (attempt === 1 && err instanceof KsefRejectedError && SESSION_GONE.some((c) => err.has(c))) {
             await this.sessions.retire(session.id);
@@ -103,13 +109,17 @@ export class Outbox {
     }
   }
 
-  /** Asks KSeF about a `pending` row once: it becomes `sent`, `error`, or stays `pending` (polled again later). */
-  async checkStatus(row: OutboxRow): Promise<OutboxRow> {
+  /**
+   * Asks KSeF about a `pending` row once: it becomes `sent`, `error`, or stays `pending` (polled again
+   * later; `recordWaiting: false` when the caller polls on its own and the row need not be touched).
+   */
+  async checkStatus(row: OutboxRow, { recordWaiting = true } = {}): Promise<OutboxRow> {
     const item = await this.client.call(row.company_id, row.environment, (api, bearer) =>
       api.invoiceStatus(row.company_id, bearer, row.session_reference_number!, row.invoice_reference_number!),
     );
     const code = item.status.code;
     if (code < 200) {
+      if (!recordWaiting) return row;
       const delay = Math.min(60_000, 250 * 2 ** Math.min(row.attempts, 8));
       return this.update(row.id, { next_attempt_at: new Date(Date.now() + delay) });
     }
@@ -148,11 +158,18 @@ export class Outbox {
   /** One pass of the background worker: send what is queued, ask about what is pending, close idle sessions. */
   async tick(): Promise<number> {
     const queued = await this.claim('queued', { limit: 20 });
-    await Promise.all(queued.map((row) => this.transmit(row).catch((err) => this.logFailure('send', row, err))));
+    await Promise.all(
+      queued.map(async (row) => {
+        // An outage simulation is on: nothing goes online; the row waits (checked again shortly).
+        if (this.hold && (await this.hold(row.company_id, row.environment))) return void (await this.update(row.id, { next_attempt_at: new Date(Date.now() + 2_000) }));
+        await this.transmit(row).catch((err) => this.logFailure('send', row, err));
+      }),
+    );
     const pending = await this.claim('pending', { limit: 50 });
     await Promise.all(pending.map((row) => this.checkStatus(row).catch((err) => this.logFailure('status check', row, err))));
+    const extra = this.extraWork ? await this.extraWork().catch((err) => (this.logger.warn('offline queue pass failed', { error: (err as Error).message }), 0)) : 0;
     await this.sessions.closeIdle(this.config.sessionIdleMs).catch((err) => this.logger.warn('closing idle sessions failed', { error: (err as Error).message }));
-    return queued.length + pending.length;
+    return queued.length + pending.length + extra;
   }
 
   start(): void {

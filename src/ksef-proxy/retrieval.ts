@@ -1,8 +1,8 @@
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import type { KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
+import type { Database, SyncedInvoicesTable } from '../db/schema';
 import type { SessionInvoice, SessionStatusResponse } from './api';
-import { parseFa3, summarize } from '../local/fa3';
+import { type Fa3Invoice, parseFa3, summarize } from '../local/fa3';
 import type { KsefClient } from './client';
 import { sha256Base64 } from './crypto';
 
@@ -59,37 +59,9 @@ export class Retrieval {
 
   /** Stores a downloaded invoice as `synced`, so the next request (and the register) need not ask KSeF. */
   private async keep(companyId: string, environment: KsefEnvironmentName, ksefNumber: string, contextNip: string, xml: Buffer): Promise<void> {
-    let invoice;
-    try {
-      invoice = parseFa3(xml);
-    } catch {
-      return; // Not FA(3) (e.g. an FA(2) invoice on TEST): served, but not kept in an FA(3) register.
-    }
-    const summary = summarize(invoice);
-    await this.db
-      .insertInto('synced_invoices')
-      .values({
-        company_id: companyId,
-        environment,
-        direction: summary.sellerNip === contextNip ? 'issued' : 'received',
-        status: 'synced',
-        ksef_number: ksefNumber,
-        invoice_number: summary.invoiceNumber,
-        invoice_type: summary.type,
-        issue_date: summary.issueDate,
-        seller_nip: summary.sellerNip,
-        seller_name: invoice.seller.name,
-        buyer_nip: summary.buyerNip,
-        buyer_name: summary.buyerName,
-        net_amount: summary.net,
-        vat_amount: summary.vat,
-        gross_amount: summary.gross,
-        currency: summary.currency,
-        invoice_hash: sha256Base64(xml),
-        xml,
-      })
-      .onConflict((oc) => oc.doNothing())
-      .execute();
+    const parsed = syncedInvoiceRow(companyId, environment, ksefNumber, contextNip, xml);
+    if (!parsed) return; // Not FA(3) (e.g. an FA(2) invoice on TEST): served, but not kept in an FA(3) register.
+    await this.db.insertInto('synced_invoices').values(parsed.row).onConflict((oc) => oc.doNothing()).execute();
   }
 
   private async recordSession(companyId: string, environment: KsefEnvironmentName, referenceNumber: string, invoices: SessionInvoice[]): Promise<void> {
@@ -125,6 +97,10 @@ export class Retrieval {
           session_reference_number: referenceNumber,
           invoice_reference_number: item.referenceNumber,
           ...(numbered ? { status: 'sent' as const, ksef_number: item.ksefNumber, acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null } : {}),
+          // Rejected by KSeF: the offline row shows KSeF's reason (it can be corrected and resent).
+          ...(item.status.code >= 400
+            ? { status: 'error' as const, error_code: item.status.code, error_message: [item.status.description, ...(item.status.details ?? [])].join(': ') }
+            : {}),
           updated_at: new Date(),
         })
         .where('company_id', '=', companyId)
@@ -133,4 +109,48 @@ export class Retrieval {
         .execute();
     }
   }
+}
+
+/** A downloaded invoice as a `synced` register row with its parsed fields; null when it is not FA(3). */
+export function syncedInvoiceRow(
+  companyId: string,
+  environment: KsefEnvironmentName,
+  ksefNumber: string,
+  contextNip: string,
+  xml: Buffer,
+  dates: { acquisitionDate?: Date | null; permanentStorageDate?: Date | null; invoicingMode?: string | null } = {},
+): { row: Insertable<SyncedInvoicesTable>; invoice: Fa3Invoice } | null {
+  let invoice: Fa3Invoice;
+  try {
+    invoice = parseFa3(xml);
+  } catch {
+    return null;
+  }
+  const summary = summarize(invoice);
+  return {
+    invoice,
+    row: {
+      company_id: companyId,
+      environment,
+      direction: summary.sellerNip === contextNip ? 'issued' : 'received',
+      status: 'synced',
+      ksef_number: ksefNumber,
+      invoice_number: summary.invoiceNumber,
+      invoice_type: summary.type,
+      issue_date: summary.issueDate,
+      seller_nip: summary.sellerNip,
+      seller_name: invoice.seller.name,
+      buyer_nip: summary.buyerNip,
+      buyer_name: summary.buyerName,
+      net_amount: summary.net,
+      vat_amount: summary.vat,
+      gross_amount: summary.gross,
+      currency: summary.currency,
+      invoice_hash: sha256Base64(xml),
+      xml,
+      acquisition_date: dates.acquisitionDate ?? null,
+      permanent_storage_date: dates.permanentStorageDate ?? null,
+      invoicing_mode: dates.invoicingMode ?? null,
+    },
+  };
 }

@@ -1,25 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { KsefConfig, KsefEnvironmentName } from '../config';
 import type { Database } from '../db/schema';
+import type { InvoiceSummary } from '../local/fa3';
 import type { CredentialsStore } from './credentials';
 import { sha256Base64 } from './crypto';
 import { KsefNotConfiguredError } from './errors';
 import type { Outbox, OutboxRow } from './outbox';
 
-/** What the send path knows of an invoice after local validation. */
-export interface InvoiceFacts {
-  invoiceNumber: string;
-  type: string;
-  issueDate: string;
-  sellerNip: string;
-  sellerName: string | null;
-  buyerNip: string | null;
-  buyerName: string | null;
-  net: string;
-  vat: string;
-  gross: string;
-  currency: string;
-}
+/** What the send path knows of an invoice after local validation: its summary and the seller's name. */
+export type InvoiceFacts = InvoiceSummary & { sellerName: string | null };
 
 export type OnlineSendResult =
   | { status: 'sent'; ksefNumber: string; referenceNumber: string; invoiceNumber: string }
@@ -47,17 +36,21 @@ export class InvoiceSender {
     if (!stored?.ksefToken) {
       throw new KsefNotConfiguredError(environment, `No KSeF token is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
     }
-    const row = await this.persist(companyId, environment, xml, facts);
-    if (row.status === 'queued') {
-      const [claimed] = await this.outbox.claim('queued', { id: row.id, limit: 1 });
-      // A transient failure leaves the invoice queued for the worker, and the caller learns why (503/504/502/429).
-      if (claimed) await this.outbox.transmit(claimed);
+    let { row, claimed } = await this.persist(companyId, environment, xml, facts);
+    if (!claimed && row.status === 'queued') {
+      [row] = await this.outbox.claim('queued', { id: row.id, limit: 1 });
+      claimed = row !== undefined;
     }
-    return this.awaitNumber(row.id, Date.now() + this.config.sendWaitMs);
+    // A transient failure leaves the invoice queued for the worker, and the caller learns why (503/504/502/429).
+    if (claimed) row = await this.outbox.transmit(row, this.config.sendWaitMs);
+    return this.awaitNumber(row, Date.now() + this.config.sendWaitMs);
   }
 
-  /** Inserts the invoice as `queued`, or returns the row the same bytes already have (a repeated send). */
-  private async persist(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OutboxRow> {
+  /**
+   * Inserts the invoice as `queued` and already leased to this request (`claimed`), or returns the row the
+   * same bytes already have (a repeated send).
+   */
+  private async persist(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<{ row: OutboxRow; claimed: boolean }> {
     const hash = sha256Base64(xml);
     const inserted = await this.db
       .insertInto('synced_invoices')
@@ -79,11 +72,13 @@ export class InvoiceSender {
         currency: facts.currency,
         invoice_hash: hash,
         xml,
+        attempts: 1,
+        next_attempt_at: new Date(Date.now() + this.config.outboxLeaseMs),
       })
       .onConflict((oc) => oc.columns(['company_id', 'environment', 'invoice_hash']).doNothing())
       .returningAll()
       .executeTakeFirst();
-    if (inserted) return inserted;
+    if (inserted) return { row: inserted, claimed: true };
     const existing = await this.db
       .selectFrom('synced_invoices')
       .selectAll()
@@ -91,23 +86,26 @@ export class InvoiceSender {
       .where('environment', '=', environment)
       .where('invoice_hash', '=', hash)
       .executeTakeFirstOrThrow();
-    if (existing.status !== 'error') return existing;
+    if (existing.status !== 'error') return { row: existing, claimed: false };
     // The caller sends a rejected file again: try it again (KSeF's verdict may have been about the session).
-    return this.db
+    const retried = await this.db
       .updateTable('synced_invoices')
       .set({ status: 'queued', next_attempt_at: null, error_code: null, error_message: null, updated_at: new Date() })
       .where('id', '=', existing.id)
       .where('status', '=', 'error')
       .returningAll()
       .executeTakeFirstOrThrow();
+    return { row: retried, claimed: false };
   }
 
-  private async awaitNumber(id: string, deadline: number): Promise<OnlineSendResult> {
-    for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
-      let row = await this.db.selectFrom('synced_invoices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      if (row.status === 'pending' && (!row.next_attempt_at || row.next_attempt_at.getTime() <= Date.now() + delay)) {
-        row = await this.outbox.checkStatus(row);
+  private async awaitNumber(row: OutboxRow, deadline: number): Promise<OnlineSendResult> {
+    // KSeF numbers an invoice within tens of milliseconds when it is well: ask early, then back off.
+    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+      if (row.status === 'queued') {
+        // Another process holds it: watch the database.
+        row = await this.db.selectFrom('synced_invoices').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
       }
+      if (row.status === 'pending') row = await this.outbox.checkStatus(row, { recordWaiting: false });
       const failure = this.outbox.failure(row);
       if (failure) throw failure;
       if (row.status === 'sent' || row.status === 'synced') {

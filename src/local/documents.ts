@@ -7,7 +7,7 @@
 import type { components } from '../../generated/api';
 import { type Environment, type ValidationIssue, validateFa3 } from './fa3';
 import { type PdfRenderer, renderInvoicePdf, renderUpoPdf } from './pdf';
-import { CAPTION_OFFLINE, kodILink, qrPng, qrSvg } from './qr';
+import { CAPTION_CERTIFICATE, CAPTION_OFFLINE, kodILink, qrPng, qrSvg } from './qr';
 import { type Lang, RenderInputError, type RenderInvoiceOptions, parseInvoice, renderInvoiceHtml } from './render';
 
 export type ApiValidationResult = components['schemas']['ValidationResult'];
@@ -115,6 +115,35 @@ export class LocalDocuments {
    */
   invoiceDocument(xml: Buffer, ksefNumber: string, environment: Environment, docType: 'pdf' | 'qr', lang?: Lang): Promise<RenderedInvoice> {
     return this.render({ xml, docType, environment, ksefNumber, lang });
+  }
+
+  /**
+   * An invoice issued offline (PROTOCOL.md §10): `qr` is KOD I (captioned with the KSeF number once known,
+   * else OFFLINE), `cert` is KOD II (captioned CERTYFIKAT), `pdf` carries both codes and an OFFLINE watermark.
+   */
+  async offlineDocument(p: {
+    xml: Buffer;
+    docType: 'pdf' | 'qr' | 'cert';
+    kodI: string;
+    kodII: string;
+    ksefNumber: string | null;
+    invoiceNumber: string;
+    lang?: Lang;
+  }): Promise<{ contentType: string; content: Buffer; fileName: string }> {
+    const caption = p.ksefNumber ?? CAPTION_OFFLINE;
+    const base = fileBaseName(p.ksefNumber ?? p.invoiceNumber);
+    if (p.docType === 'qr') return { contentType: 'image/png', content: await qrPng(p.kodI, caption), fileName: `${base}-qr.png` };
+    if (p.docType === 'cert') return { contentType: 'image/png', content: await qrPng(p.kodII, CAPTION_CERTIFICATE), fileName: `${base}-cert-qr.png` };
+    const options: RenderInvoiceOptions = {
+      ksefNumber: p.ksefNumber,
+      lang: p.lang,
+      qr: {
+        kodI: { link: p.kodI, caption, svg: await qrSvg(p.kodI, '') },
+        kodII: { link: p.kodII, caption: CAPTION_CERTIFICATE, svg: await qrSvg(p.kodII, '') },
+      },
+      watermark: CAPTION_OFFLINE,
+    };
+    return { contentType: 'application/pdf', content: await renderInvoicePdf(this.pdf, p.xml, options), fileName: `${base}.pdf` };
   }
 
   /** The UPO v4-3 receipt as PDF (A4 landscape); RenderInputError when the XML is not a UPO. */

@@ -19,18 +19,6 @@ const xml = Buffer.from('<Faktura/>').toString('base64');
 
 /** Every route a later issue builds, with a valid request: each must answer 501 for now. */
 const plannedRoutes: Array<[string, string, object | null]> = [
-  ['post', '/invoices/test/send', { invoiceXml: xml, mode: 'offline' }],
-  ['get', '/invoices/test/offline?status=all', null],
-  ['get', `/invoices/test/offline/${UUID}?docType=cert`, null],
-  ['post', '/invoices/test/offline/send-batch', null],
-  ['post', `/invoices/test/offline/${UUID}/resend`, { invoiceXml: xml }],
-  ['get', '/invoices/demo?direction=issued&page=2', null],
-  ['post', '/invoices/prod/sync', null],
-  ['get', '/invoices/prod/sync', null],
-  ['get', `/invoices/test/${KSEF_NUMBER}/links`, null],
-  ['get', '/ksef/test/simulation', null],
-  ['put', '/ksef/test/simulation', { active: true }],
-  ['put', '/ksef/test/credentials', { offlineCertificate: { certificatePem: 'x', privateKeyPem: 'y' } }],
 ];
 
 describe('the contract', () => {
@@ -95,7 +83,9 @@ describe('the contract', () => {
     expect(init.text).toContain("url: '/openapi.json'");
   });
 
-  test.each(plannedRoutes)('%s %s answers 501 until it is built', async (method, url, body) => {
+  // jest refuses an empty table: once every planned route is built, the check is that none is left.
+  if (plannedRoutes.length === 0) test('no planned route is left', () => expect(plannedRoutes).toEqual([]));
+  else test.each(plannedRoutes)('%s %s answers 501 until it is built', async (method, url, body) => {
     const req = (t.http as any)[method](url).set('Authorization', adminAuth);
     // every row has three cells: jest reads a shorter row's missing argument as a done callback
     const res = body ? await req.send(body) : await req;
@@ -108,9 +98,11 @@ describe('the contract', () => {
 describe('routing and validation', () => {
   test('static segments win over {ksefNumber}: /invoices/test/offline is the offline queue', async () => {
     const res = await t.http.get('/invoices/test/offline').set('Authorization', adminAuth);
-    expect(res.body.error.message).toContain('offline queue');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ invoices: [], totalCount: 0 });
     const sync = await t.http.get('/invoices/test/sync').set('Authorization', adminAuth);
-    expect(sync.body.error.message).toContain('sync state');
+    expect(sync.status).toBe(200);
+    expect(sync.body).toMatchObject({ environment: 'test', running: false });
   });
 
   test('a KSeF number that does not match the pattern → 400 naming the parameter', async () => {

@@ -1,5 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+
+/** Every process below `pid` (Linux `pgrep -P`), deepest first. */
+function descendants(pid: number | undefined): number[] {
+  if (!pid) return [];
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // pgrep exits 1 when there are none
+  }
+  return children.flatMap((c) => [...descendants(c), c]);
+}
 
 /** Our server as a separate OS process (`src/main.ts` through tsx), for crash and multi-process tests. */
 export interface ServerProcess {
@@ -46,6 +59,15 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     child,
     output: () => chunks.join(''),
     async kill() {
+      // tsx runs the server in a child process and only relays signals it can catch: SIGKILL the real server
+      // (its descendants) too, or it lives on as an orphan and the "crash" never happens.
+      for (const pid of descendants(child.pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
       child.kill('SIGKILL');
       await exited;
     },

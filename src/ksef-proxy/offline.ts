@@ -1,0 +1,580 @@
+import { zipSync } from 'fflate';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { KsefConfig, KsefEnvironmentName } from '../config';
+import type { Database, OfflineInvoicesTable, OfflineInvoiceStatus } from '../db/schema';
+import type { Logger } from '../logger';
+import { kodIILink, kodILink } from '../local/qr';
+import type { SessionInvoice } from './api';
+import type { Availability } from './availability';
+import type { KsefClient } from './client';
+import type { CredentialsStore, StoredOfflineCertificate } from './credentials';
+import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from './crypto';
+import { KsefNotConfiguredError, KsefOfflineModeError, KsefOutageSimulatedError, KsefRejectedError, KsefUnavailableError } from './errors';
+import type { SecretBox } from './secrets';
+import type { InvoiceFacts } from './send';
+import type { OnlineSessions } from './sessions';
+
+export type OfflineRow = Selectable<OfflineInvoicesTable>;
+export type OfflineFilter = 'unsent' | 'all' | OfflineInvoiceStatus;
+
+/** KSeF's batch limits (PROTOCOL.md §5, §11): 100 MB per plain part, 50 parts, 10 000 invoices per session. */
+const PART_BYTES = 100_000_000;
+const MAX_INVOICES = 10_000;
+/** Fixed time stamp in the archive: the same rows always make the same bytes. */
+const ZIP_MTIME = new Date('2026-01-01T00:00:00Z');
+/** An observed outage is probed this often by the background worker. */
+const PROBE_EVERY_MS = 5_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Offline mode (PROTOCOL.md §9, API.md part A): invoices issued while KSeF is unavailable (or an outage is
+ * simulated) are signed with the company's Offline certificate (KOD II), kept in `offline_invoices`, and
+ * later sent in one KSeF batch session with `offlineMode: true`.
+ *
+ * The batch is crash-safe: rows are claimed (`processing`, no reference) before KSeF is asked; the session
+ * reference is stored with the rows as soon as KSeF opens it (session row `uploading`); it becomes `closed`
+ * only after KSeF accepted the close. The worker reverts claims whose batch never opened, and finishes a
+ * stale `uploading` batch (close it if it is still open, otherwise abandon it: KSeF processes nothing of a
+ * session that was never closed), so an invoice is never in two processed sessions.
+ */
+export class OfflineInvoices {
+  private readonly lastPolled = new Map<string, number>();
+  /** Batches this process is uploading or closing right now: its own worker leaves them alone. */
+  private readonly inFlight = new Set<string>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly client: KsefClient,
+    private readonly credentials: CredentialsStore,
+    private readonly availability: Availability,
+    private readonly sessions: OnlineSessions,
+    private readonly secrets: SecretBox,
+    private readonly config: KsefConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Signs and queues one invoice (already validated; its seller is the context). Same bytes again: the stored row. */
+  async issue(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts, contextNip: string): Promise<OfflineRow> {
+    const state = await this.availability.state(companyId, environment);
+    if (!state.simulationActive && state.available) {
+      throw new KsefOfflineModeError(
+        environment,
+        `Offline mode is open only while KSeF is unavailable: KSeF ${environment} is available and no outage simulation is active. ` +
+          `Send the invoice with mode "online" (or switch an outage simulation on with PUT /ksef/${environment}/simulation).`,
+      );
+    }
+    const cert = await this.requireCertificate(companyId, environment);
+    const hash = sha256Base64(xml);
+    const existing = await this.byHash(companyId, environment, hash);
+    if (existing) return existing;
+    const links = this.links(environment, xml, facts.sellerNip, facts.issueDate, contextNip, cert);
+    const inserted = await this.db
+      .insertInto('offline_invoices')
+      .values({
+        company_id: companyId,
+        environment,
+        status: 'signed',
+        invoice_number: facts.invoiceNumber,
+        invoice_type: facts.type,
+        issue_date: facts.issueDate,
+        seller_nip: facts.sellerNip,
+        buyer_nip: facts.buyerNip,
+        buyer_name: facts.buyerName,
+        net_amount: facts.net,
+        vat_amount: facts.vat,
+        gross_amount: facts.gross,
+        currency: facts.currency,
+        invoice_hash: hash,
+        xml,
+        qr_link_invoice: links.kodI,
+        qr_link_certificate: links.kodII,
+        offline_mode: 'offline',
+        // The unavailability mode: the next business day after the outage ends (provisionally: after today).
+        submission_deadline: nextBusinessDayEnd(new Date()),
+        certificate_serial: cert.serialNumber,
+      })
+      .onConflict((oc) => oc.columns(['company_id', 'environment', 'invoice_hash']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    return inserted ?? (await this.byHash(companyId, environment, hash))!;
+  }
+
+  async list(companyId: string, environment: KsefEnvironmentName, filter: OfflineFilter): Promise<OfflineRow[]> {
+    let query = this.db.selectFrom('offline_invoices').selectAll().where('company_id', '=', companyId).where('environment', '=', environment);
+    if (filter === 'unsent') query = query.where('status', 'in', ['pending', 'signed', 'error', 'processing']);
+    else if (filter !== 'all') query = query.where('status', '=', filter);
+    return query.orderBy('created_at').orderBy('invoice_number').execute();
+  }
+
+  async get(companyId: string, environment: KsefEnvironmentName, id: string): Promise<OfflineRow | undefined> {
+    return this.db.selectFrom('offline_invoices').selectAll().where('company_id', '=', companyId).where('environment', '=', environment).where('id', '=', id).executeTakeFirst();
+  }
+
+  /** When an outage ends, the unavailability mode's deadline is fixed: the next business day after it ended. */
+  async outageEnded(companyId: string, environment: KsefEnvironmentName): Promise<void> {
+    await this.db
+      .updateTable('offline_invoices')
+      .set({ submission_deadline: nextBusinessDayEnd(new Date()), updated_at: new Date() })
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('status', 'in', ['signed', 'pending', 'error'])
+      .execute();
+  }
+
+  /**
+   * Sends every `signed`/`pending` row in one batch session with `offlineMode: true`: zip, parts, encrypt,
+   * open, upload, close. Null when nothing waits. The rows end `processing` with the session reference.
+   */
+  async sendBatch(companyId: string, environment: KsefEnvironmentName): Promise<{ referenceNumber: string; totalCount: number } | null> {
+    const state = await this.availability.state(companyId, environment);
+    if (state.simulationActive) {
+      throw new KsefOfflineModeError(
+        environment,
+        `An outage simulation is active for KSeF ${environment}: the offline queue is sent once it is off (PUT /ksef/${environment}/simulation {"active": false}).`,
+      );
+    }
+    if (!state.available && !(await this.probe(companyId, environment))) {
+      throw new KsefOfflineModeError(environment, `KSeF ${environment} is still unavailable; the offline queue stays signed. Send it when KSeF answers again.`);
+    }
+    // Fetched before rows are claimed: a failure here leaves the queue untouched.
+    const certificate = await this.client.tokens.certificate(environment, companyId, 'SymmetricKeyEncryption');
+    await this.client.tokens.accessToken(companyId, environment);
+
+    const rows = await this.db.transaction().execute(async (trx) => {
+      const claimed = await trx
+        .selectFrom('offline_invoices')
+        .selectAll()
+        .where('company_id', '=', companyId)
+        .where('environment', '=', environment)
+        .where('status', 'in', ['signed', 'pending'])
+        .orderBy('created_at')
+        .orderBy('invoice_number')
+        .limit(MAX_INVOICES)
+        .forUpdate()
+        .skipLocked()
+        .execute();
+      if (claimed.length > 0) {
+        await trx
+          .updateTable('offline_invoices')
+          .set({ status: 'processing', session_reference_number: null, invoice_reference_number: null, error_code: null, error_message: null, updated_at: new Date() })
+          .where('id', 'in', claimed.map((r) => r.id))
+          .execute();
+      }
+      return claimed;
+    });
+    if (rows.length === 0) return null;
+    const ids = rows.map((r) => r.id);
+
+    const key = newSessionKey();
+    const archive = Buffer.from(
+      zipSync(Object.fromEntries(rows.map((r, i) => [`${String(i + 1).padStart(5, '0')}.xml`, [new Uint8Array(r.xml), { mtime: ZIP_MTIME }] as const]))),
+    );
+    const plainParts: Buffer[] = [];
+    for (let offset = 0; offset < archive.length; offset += PART_BYTES) plainParts.push(archive.subarray(offset, offset + PART_BYTES));
+    const parts = plainParts.map((p) => aesEncrypt(key, p));
+
+    let opened: Awaited<ReturnType<typeof this.client.apis.test.openBatchSession>>;
+    try {
+      opened = await this.client.call(companyId, environment, (api, bearer) =>
+        api.openBatchSession(companyId, bearer, {
+          batchFile: {
+            fileSize: archive.length,
+            fileHash: sha256Base64(archive),
+            fileParts: parts.map((p, i) => ({ ordinalNumber: i + 1, fileSize: p.length, fileHash: sha256Base64(p) })),
+          },
+          encryption: {
+            encryptedSymmetricKey: rsaOaepEncrypt(certificate.certificate, key.key).toString('base64'),
+            initializationVector: key.iv.toString('base64'),
+            publicKeyId: certificate.publicKeyId,
+          },
+          offlineMode: true,
+        }),
+      );
+    } catch (err) {
+      await this.release(ids);
+      throw err;
+    }
+    const referenceNumber = opened.referenceNumber;
+    const now = new Date();
+    const session = await this.db.transaction().execute(async (trx) => {
+      const s = await trx
+        .insertInto('ksef_sessions')
+        .values({
+          company_id: companyId,
+          environment,
+          kind: 'batch',
+          reference_number: referenceNumber,
+          status: 'uploading',
+          symmetric_key_enc: this.secrets.seal(key.key),
+          initialization_vector: key.iv,
+          invoice_count: rows.length,
+          offline_mode: true,
+          opened_at: now,
+          last_used_at: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      const tagged = await trx
+        .updateTable('offline_invoices')
+        .set({ session_reference_number: referenceNumber, updated_at: now })
+        .where('id', 'in', ids)
+        .where('status', '=', 'processing')
+        .where('session_reference_number', 'is', null)
+        .returning('id')
+        .execute();
+      return { ...s, complete: tagged.length === ids.length };
+    });
+    if (!session.complete) {
+      // Opening took longer than the lease and the worker gave some rows back to the queue: this session is
+      // never uploaded nor closed (KSeF processes none of it), so no invoice can travel twice.
+      await this.abandon(session.id, referenceNumber);
+      throw new KsefUnavailableError(environment, 'Opening the KSeF batch session took too long; the offline queue is unchanged. Send it again.');
+    }
+    this.logger.info('opened a KSeF batch session for the offline queue', { environment, referenceNumber, invoices: rows.length });
+
+    this.inFlight.add(referenceNumber);
+    try {
+      try {
+        for (const upload of opened.partUploadRequests) {
+          const part = parts[upload.ordinalNumber - 1];
+          await this.client.apis[environment].uploadBatchPart(companyId, upload, part);
+        }
+      } catch (err) {
+        // Never closed, so KSeF processes none of it: the rows go back to the queue.
+        await this.abandon(session.id, referenceNumber);
+        throw err;
+      }
+      await this.heartbeat(session.id);
+      await this.closeBatch(companyId, environment, session.id, referenceNumber, true);
+    } finally {
+      this.inFlight.delete(referenceNumber);
+    }
+    return { referenceNumber, totalCount: rows.length };
+  }
+
+  /**
+   * Technical correction (PROTOCOL.md §9): an offline invoice KSeF rejected is sent again, fixed, in an
+   * online session with `offlineMode: true` and `hashOfCorrectedInvoice` = the rejected file's hash.
+   */
+  async resend(companyId: string, environment: KsefEnvironmentName, row: OfflineRow, xml: Buffer, facts: InvoiceFacts, contextNip: string): Promise<OfflineRow> {
+    const state = await this.availability.state(companyId, environment);
+    if (state.simulationActive) throw outageSimulated(environment);
+    const cert = await this.requireCertificate(companyId, environment);
+    const links = this.links(environment, xml, facts.sellerNip, facts.issueDate, contextNip, cert);
+    const session = await this.sessions.reserve(companyId, environment);
+    const encrypted = aesEncrypt(session.key, xml);
+    const { referenceNumber } = await this.client.call(companyId, environment, (api, bearer) =>
+      api.sendInvoice(companyId, bearer, session.referenceNumber, {
+        invoiceHash: sha256Base64(xml),
+        invoiceSize: xml.length,
+        encryptedInvoiceHash: sha256Base64(encrypted),
+        encryptedInvoiceSize: encrypted.length,
+        encryptedInvoiceContent: encrypted.toString('base64'),
+        offlineMode: true,
+        hashOfCorrectedInvoice: row.invoice_hash,
+      }),
+    );
+    let updated = await this.update(row.id, {
+      status: 'processing',
+      xml,
+      invoice_hash: sha256Base64(xml),
+      corrected_invoice_hash: row.invoice_hash,
+      qr_link_invoice: links.kodI,
+      qr_link_certificate: links.kodII,
+      certificate_serial: cert.serialNumber,
+      session_reference_number: session.referenceNumber,
+      invoice_reference_number: referenceNumber,
+      error_code: null,
+      error_message: null,
+    });
+    const deadline = Date.now() + this.config.sendWaitMs;
+    for (let delay = 100; updated.status === 'processing' && Date.now() + delay < deadline; delay = Math.min(delay * 2, 1000)) {
+      await sleep(delay);
+      const item = await this.client.call(companyId, environment, (api, bearer) => api.invoiceStatus(companyId, bearer, session.referenceNumber, referenceNumber));
+      updated = (await this.settle(updated, item)) ?? updated;
+    }
+    return updated;
+  }
+
+  /** One pass of the background work: revert dead claims, finish stale batches, ask about processing rows, probe outages. */
+  async work(): Promise<number> {
+    let worked = 0;
+    const stale = new Date(Date.now() - this.config.outboxLeaseMs);
+    const reverted = await this.db
+      .updateTable('offline_invoices')
+      .set({ status: 'signed', updated_at: new Date() })
+      .where('status', '=', 'processing')
+      .where('session_reference_number', 'is', null)
+      .where('updated_at', '<', stale)
+      .returning('id')
+      .execute();
+    worked += reverted.length;
+
+    const uploading = await this.db
+      .selectFrom('ksef_sessions')
+      .select(['id', 'company_id', 'environment', 'reference_number'])
+      .where('kind', '=', 'batch')
+      .where('status', '=', 'uploading')
+      .where('last_used_at', '<', stale)
+      .execute();
+    for (const s of uploading) {
+      if (this.inFlight.has(s.reference_number!)) continue;
+      worked++;
+      await this.recoverBatch(s.company_id, s.environment, s.id, s.reference_number!).catch((err) =>
+        this.logger.warn('recovering an offline batch failed', { environment: s.environment, referenceNumber: s.reference_number, error: (err as Error).message }),
+      );
+    }
+
+    const processing = await this.db
+      .selectFrom('offline_invoices')
+      .select(['company_id', 'environment', 'session_reference_number'])
+      .distinct()
+      .where('status', '=', 'processing')
+      .where('session_reference_number', 'is not', null)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('ksef_sessions')
+              .select(sql`1`.as('one'))
+              .whereRef('ksef_sessions.reference_number', '=', 'offline_invoices.session_reference_number')
+              .where('ksef_sessions.status', '=', 'uploading'),
+          ),
+        ),
+      )
+      .execute();
+    for (const p of processing) {
+      const ref = p.session_reference_number!;
+      if (Date.now() - (this.lastPolled.get(ref) ?? 0) < 500) continue;
+      this.lastPolled.set(ref, Date.now());
+      worked++;
+      await this.poll(p.company_id, p.environment, ref).catch((err) =>
+        this.logger.warn('offline status check failed', { environment: p.environment, referenceNumber: ref, error: (err as Error).message }),
+      );
+    }
+
+    for (const env of await this.availability.dueForProbe(PROBE_EVERY_MS)) {
+      await this.probe(env.company_id, env.environment);
+    }
+    return worked;
+  }
+
+  /** Asks KSeF about a session carrying offline rows; rows become `sent` or `error` (or return to the queue). */
+  async poll(companyId: string, environment: KsefEnvironmentName, referenceNumber: string): Promise<void> {
+    const { status, invoices } = await this.client.call(companyId, environment, async (api, bearer) => {
+      const status = await api.sessionStatus(companyId, bearer, referenceNumber);
+      const invoices: SessionInvoice[] = [];
+      let continuation: string | null = null;
+      do {
+        const page = await api.sessionInvoicesPage(companyId, bearer, referenceNumber, continuation);
+        invoices.push(...page.invoices);
+        continuation = page.continuationToken || null;
+      } while (continuation);
+      return { status, invoices };
+    });
+    const byHash = new Map(invoices.map((i) => [i.invoiceHash, i]));
+    const rows = await this.db
+      .selectFrom('offline_invoices')
+      .selectAll()
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('session_reference_number', '=', referenceNumber)
+      .where('status', '=', 'processing')
+      .execute();
+    for (const row of rows) {
+      const item = byHash.get(row.invoice_hash);
+      if (item) {
+        await this.settle(row, item);
+      } else if (status.status.code === 440) {
+        // Cancelled without processing anything (never closed in time): the invoice waits in the queue again.
+        await this.update(row.id, { status: 'signed', session_reference_number: null, error_message: null });
+      } else if (status.status.code >= 400) {
+        const message = [status.status.description, ...(status.status.details ?? [])].join(': ');
+        await this.update(row.id, { status: 'error', error_code: status.status.code, error_message: message });
+      }
+    }
+  }
+
+  private async settle(row: OfflineRow, item: SessionInvoice): Promise<OfflineRow | undefined> {
+    const code = item.status.code;
+    if (code === 200 && item.ksefNumber) {
+      return this.update(row.id, {
+        status: 'sent',
+        ksef_number: item.ksefNumber,
+        invoice_reference_number: item.referenceNumber,
+        acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null,
+        error_code: null,
+        error_message: null,
+      });
+    }
+    if (code >= 400) {
+      return this.update(row.id, {
+        status: 'error',
+        invoice_reference_number: item.referenceNumber,
+        error_code: code,
+        error_message: [item.status.description, ...(item.status.details ?? [])].join(': '),
+      });
+    }
+    return undefined;
+  }
+
+  private async recoverBatch(companyId: string, environment: KsefEnvironmentName, sessionId: string, referenceNumber: string): Promise<void> {
+    const status = await this.client.call(companyId, environment, (api, bearer) => api.sessionStatus(companyId, bearer, referenceNumber));
+    if (status.status.code === 100) {
+      this.logger.info('finishing an offline batch a process left unclosed', { environment, referenceNumber });
+      this.inFlight.add(referenceNumber);
+      try {
+        await this.heartbeat(sessionId);
+        await this.closeBatch(companyId, environment, sessionId, referenceNumber, false);
+      } finally {
+        this.inFlight.delete(referenceNumber);
+      }
+    } else {
+      // Already closed (processing or done) or cancelled: the status checks take it from here.
+      await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
+    }
+  }
+
+  /** Closes the batch; a definite refusal abandons it (rows back to the queue), an unclear failure leaves it to the worker. */
+  private async closeBatch(companyId: string, environment: KsefEnvironmentName, sessionId: string, referenceNumber: string, rethrow: boolean): Promise<void> {
+    try {
+      await this.client.call(companyId, environment, (api, bearer) => api.closeBatchSession(companyId, bearer, referenceNumber));
+    } catch (err) {
+      if (err instanceof KsefRejectedError && err.httpStatus === 400) {
+        // Refused: if another process closed it meanwhile, it is closed; if KSeF still holds it open (a part
+        // missing) or cancelled it, nothing of it will be processed and the rows go back to the queue.
+        const status = await this.client
+          .call(companyId, environment, (api, bearer) => api.sessionStatus(companyId, bearer, referenceNumber))
+          .catch(() => null);
+        if (status && status.status.code >= 150 && status.status.code !== 440) {
+          await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
+          return;
+        }
+        if (status) await this.abandon(sessionId, referenceNumber);
+      } else {
+        // Maybe closed, maybe not: the worker asks KSeF after the lease (never closes or resends blindly).
+        await this.db.updateTable('ksef_sessions').set({ last_used_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
+      }
+      if (rethrow) throw err;
+      return;
+    }
+    const now = new Date();
+    await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: now, updated_at: now }).where('id', '=', sessionId).execute();
+  }
+
+  private async heartbeat(sessionId: string): Promise<void> {
+    await this.db.updateTable('ksef_sessions').set({ last_used_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
+  }
+
+  private async abandon(sessionId: string, referenceNumber: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('ksef_sessions').set({ status: 'abandoned', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
+      await trx
+        .updateTable('offline_invoices')
+        .set({ status: 'signed', session_reference_number: null, updated_at: new Date() })
+        .where('session_reference_number', '=', referenceNumber)
+        .where('status', '=', 'processing')
+        .execute();
+    });
+  }
+
+  private async release(ids: string[]): Promise<void> {
+    await this.db.updateTable('offline_invoices').set({ status: 'signed', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'processing').execute();
+  }
+
+  /** An unauthenticated, timed call: KSeF answering marks it available (and fixes offline deadlines). */
+  private async probe(companyId: string, environment: KsefEnvironmentName): Promise<boolean> {
+    try {
+      await this.client.tokens.certificate(environment, companyId, 'KsefTokenEncryption', true);
+    } catch {
+      await this.availability.observe(companyId, environment, false);
+      await this.availability.touchProbe(companyId, environment);
+      return false;
+    }
+    await this.availability.observe(companyId, environment, true);
+    await this.outageEnded(companyId, environment);
+    return true;
+  }
+
+  private async requireCertificate(companyId: string, environment: KsefEnvironmentName): Promise<StoredOfflineCertificate> {
+    const cert = await this.credentials.offlineCertificate(companyId, environment);
+    const fix = `PUT /ksef/${environment}/credentials with offlineCertificate {certificatePem, privateKeyPem}`;
+    if (!cert) {
+      throw new KsefNotConfiguredError(environment, `Offline mode needs an offline certificate, and none is stored for ${environment}: store your KSeF Offline certificate and its private key with ${fix}.`);
+    }
+    const now = Date.now();
+    if (now < cert.validFrom.getTime() || now > cert.validTo.getTime()) {
+      throw new KsefNotConfiguredError(environment, `The stored offline certificate (serial ${cert.serialNumber}) is not valid now (${cert.validFrom.toISOString()} – ${cert.validTo.toISOString()}): store a valid one with ${fix}.`);
+    }
+    return cert;
+  }
+
+  private links(environment: KsefEnvironmentName, xml: Buffer, sellerNip: string, issueDate: string, contextNip: string, cert: StoredOfflineCertificate) {
+    return {
+      kodI: kodILink({ environment, sellerNip, issueDate, xml }),
+      kodII: kodIILink({ environment, contextType: 'Nip', contextValue: contextNip, sellerNip, certificateSerial: cert.serialNumber, xml, privateKeyPem: cert.privateKeyPem }),
+    };
+  }
+
+  private byHash(companyId: string, environment: KsefEnvironmentName, hash: string): Promise<OfflineRow | undefined> {
+    return this.db
+      .selectFrom('offline_invoices')
+      .selectAll()
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('invoice_hash', '=', hash)
+      .executeTakeFirst();
+  }
+
+  private update(id: string, values: Partial<Record<keyof OfflineInvoicesTable, unknown>>): Promise<OfflineRow> {
+    return this.db
+      .updateTable('offline_invoices')
+      .set({ ...(values as object), updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+}
+
+export const outageSimulated = (environment: KsefEnvironmentName) =>
+  new KsefOutageSimulatedError(
+    environment,
+    `An outage simulation is active for KSeF ${environment}, so ksef-proxy treats KSeF as unavailable and sends nothing online. ` +
+      `Offline mode is open: send the invoice with mode "offline" (signed with your offline certificate, queued for POST /invoices/${environment}/offline/send-batch), ` +
+      `or switch the simulation off with PUT /ksef/${environment}/simulation.`,
+  );
+
+/** Polish public holidays (fixed ones and those that move with Easter), as YYYY-MM-DD. */
+function holidays(year: number): Set<string> {
+  // Anonymous Gregorian algorithm for Easter Sunday.
+  const a = year % 19, b = Math.floor(year / 100), c = year % 100, d = Math.floor(b / 4), e = b % 4;
+  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3), h = (19 * a + b - d - g + 15) % 30;
+  const i = Math.floor(c / 4), k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451);
+  const month = Math.floor((h + l - 7 * m + 114) / 31), day = ((h + l - 7 * m + 114) % 31) + 1;
+  const easter = Date.UTC(year, month - 1, day);
+  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const fixed = ['01-01', '01-06', '05-01', '05-03', '08-15', '11-01', '11-11', '12-24', '12-25', '12-26'].map((md) => `${year}-${md}`);
+  return new Set([...fixed, iso(easter + 86_400_000), iso(easter + 60 * 86_400_000)]);
+}
+
+const warsawDate = (at: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Warsaw', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+
+/** The end (23:59:59.999 Europe/Warsaw) of the first business day after the Warsaw calendar day of `from`. */
+export function nextBusinessDayEnd(from: Date): Date {
+  let day = Date.parse(`${warsawDate(from)}T00:00:00Z`);
+  for (;;) {
+    day += 86_400_000;
+    const d = new Date(day);
+    const iso = d.toISOString().slice(0, 10);
+    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !holidays(d.getUTCFullYear()).has(iso)) break;
+  }
+  // Warsaw's offset at that day's end: the wall clock there minus UTC.
+  const guess = new Date(day + 86_400_000 - 1);
+  const wall = Date.parse(
+    new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Warsaw', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+      .format(guess)
+      .replace(' ', 'T') + 'Z',
+  );
+  const offset = wall - Math.floor(guess.getTime() / 1000) * 1000;
+  return new Date(guess.getTime() - offset);
+}
