@@ -5,26 +5,18 @@ import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
 import type { Kysely } from 'kysely';
-import { type DatabaseHandle, openDatabase } from '../../src/db/connect';
 import type { Database } from '../../src/db/schema';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox';
-import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/database';
+import type { RunningSandbox } from '../../src/sandbox';
 import { openModeToken, withNumber } from '../support/ksef';
-import { spawnServer, type ServerProcess } from '../support/process';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY, adminAuth } from '../support/server';
-import { hasShared, readSample, sharedDir } from '../support/shared';
+import type { ServerProcess } from '../support/process';
+import { COMPANY_NIP, adminAuth } from '../support/server';
+import { readSample } from '../support/shared';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
 
 /**
  * The offline batch survives a crash between the part upload and the close: another process finishes the
  * batch (closes the session KSeF still holds open) and every invoice gets exactly one KSeF number.
  */
-const reason = !hasShared
-  ? `../shared (KSeF reference material) not found at ${sharedDir}`
-  : !usingPostgres
-    ? 'needs PostgreSQL shared by several processes (DATABASE_URL); CI runs it in its PostgreSQL pass'
-    : null;
-const describeIfPossible = reason ? (name: string, _fn: () => void) => describe(name, () => test.skip(`skipped: ${reason}`, () => {})) : describe;
-
 jest.setTimeout(180_000);
 
 function rsaOfflineCertificate() {
@@ -39,58 +31,20 @@ function rsaOfflineCertificate() {
   }
 }
 
-describeIfPossible('offline batch across a crash', () => {
+describeMultiProcess('offline batch across a crash', () => {
+  let stack: MultiProcessStack;
   let sandbox: RunningSandbox;
-  let testDb: TestDatabase;
-  let handle: DatabaseHandle;
   let db: Kysely<Database>;
-  let env: Record<string, string>;
-  const running: ServerProcess[] = [];
-
-  const start = async () => {
-    const p = await spawnServer(env);
-    running.push(p);
-    return p;
-  };
-  const admin = (method: 'POST' | 'DELETE', p: string, json?: object) => got(`${sandbox.url}${p}`, { method, json, responseType: 'json' });
+  const start = () => stack.start();
+  const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => stack.admin(method, path, json);
   const call = (p: ServerProcess, method: 'GET' | 'POST' | 'PUT', url: string, json?: object) =>
     got(`${p.url}${url}`, { method, json, headers: { Authorization: adminAuth }, throwHttpErrors: false, responseType: 'json', timeout: { request: 120_000 } });
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ faultsEnabled: true });
-    testDb = await createTestDatabase();
-    if (testDb.options.kind !== 'postgres') throw new Error('unreachable');
-    env = {
-      DATABASE_URL: testDb.options.url,
-      KSEF_TEST_URL: sandbox.apiUrl,
-      KSEF_RATE_LIMITS: 'off',
-      KSEF_SECRETS_KEY: TEST_SECRETS_KEY,
-      KSEF_TIMEOUT_MS: '5000',
-      KSEF_MAX_ATTEMPTS: '30',
-      OUTBOX_INTERVAL_MS: '200',
-      OUTBOX_LEASE_MS: '3000',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      COMPANY_NIP,
-    };
-    handle = await openDatabase(testDb.options);
-    db = handle.db;
+    stack = await startMultiProcessStack({ KSEF_MAX_ATTEMPTS: '30', OUTBOX_INTERVAL_MS: '200', OUTBOX_LEASE_MS: '3000' });
+    ({ sandbox, db } = stack);
   });
-  afterAll(async () => {
-    await Promise.all(running.map((p) => p.stop().catch(() => {})));
-    await handle?.close();
-    await testDb?.drop();
-    await sandbox?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('a process killed after uploading the parts and before KSeF accepted the close: another process closes it; each invoice numbered once', async () => {
     let p = await start();
@@ -134,4 +88,4 @@ describeIfPossible('offline batch across a crash', () => {
     expect([...sandbox.state.sessions.values()].filter((s) => s.type === 'Batch')).toHaveLength(1);
     await p.stop();
   });
-});
+}, { needsShared: true });

@@ -1,41 +1,25 @@
 import got from 'got';
 import type { Kysely } from 'kysely';
-import { type DatabaseHandle, openDatabase } from '../../src/db/connect';
 import type { Database } from '../../src/db/schema';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox';
-import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/database';
+import type { RunningSandbox } from '../../src/sandbox';
 import { openModeToken, withNumber } from '../support/ksef';
-import { spawnServer, type ServerProcess } from '../support/process';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY, adminAuth } from '../support/server';
-import { hasShared, readSample, sharedDir } from '../support/shared';
+import type { ServerProcess } from '../support/process';
+import { COMPANY_NIP, adminAuth } from '../support/server';
+import { readSample } from '../support/shared';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
 
 /**
  * Several server processes on one PostgreSQL database, and processes killed mid-work: nothing lost,
  * nothing sent twice, one authentication. Needs a database that several processes share.
  */
-const reason = !hasShared
-  ? `../shared (KSeF reference material) not found at ${sharedDir}`
-  : !usingPostgres
-    ? 'needs PostgreSQL shared by several processes (DATABASE_URL); CI runs it in its PostgreSQL pass'
-    : null;
-const describeIfPossible = reason ? (name: string, _fn: () => void) => describe(name, () => test.skip(`skipped: ${reason}`, () => {})) : describe;
-
 jest.setTimeout(180_000);
 
-describeIfPossible('ksef-proxy across processes and crashes', () => {
+describeMultiProcess('ksef-proxy across processes and crashes', () => {
+  let stack: MultiProcessStack;
   let sandbox: RunningSandbox;
-  let testDb: TestDatabase;
-  let handle: DatabaseHandle;
   let db: Kysely<Database>;
-  let env: Record<string, string>;
-  const running: ServerProcess[] = [];
-
-  const start = async () => {
-    const p = await spawnServer(env);
-    running.push(p);
-    return p;
-  };
-  const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => got(`${sandbox.url}${path}`, { method, json, responseType: 'json' });
+  const start = () => stack.start();
+  const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => stack.admin(method, path, json);
   const send = (p: ServerProcess, xml: Buffer) =>
     got.post(`${p.url}/invoices/test/send`, {
       json: { invoiceXml: xml.toString('base64'), mode: 'online' },
@@ -45,44 +29,13 @@ describeIfPossible('ksef-proxy across processes and crashes', () => {
       timeout: { request: 60_000 },
     });
   const rows = (invoiceNumber: string) => db.selectFrom('synced_invoices').selectAll().where('invoice_number', '=', invoiceNumber).execute();
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   const ksefCopies = (invoiceNumber: string) => [...sandbox.state.invoicesByKsefNumber.values()].filter((i) => i.facts?.invoiceNumber === invoiceNumber);
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ faultsEnabled: true });
-    testDb = await createTestDatabase();
-    if (testDb.options.kind !== 'postgres') throw new Error('unreachable');
-    env = {
-      DATABASE_URL: testDb.options.url,
-      KSEF_TEST_URL: sandbox.apiUrl,
-      KSEF_RATE_LIMITS: 'off',
-      KSEF_SECRETS_KEY: TEST_SECRETS_KEY,
-      KSEF_TIMEOUT_MS: '5000',
-      OUTBOX_INTERVAL_MS: '200',
-      OUTBOX_LEASE_MS: '3000',
-      SEND_WAIT_MS: '10000',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      COMPANY_NIP,
-      LOG_LEVEL: 'debug',
-    };
-    handle = await openDatabase(testDb.options);
-    db = handle.db;
+    stack = await startMultiProcessStack({ OUTBOX_INTERVAL_MS: '200', OUTBOX_LEASE_MS: '3000', SEND_WAIT_MS: '10000', LOG_LEVEL: 'debug' });
+    ({ sandbox, db } = stack);
   });
-  afterAll(async () => {
-    await Promise.all(running.map((p) => p.stop().catch(() => {})));
-    await handle?.close();
-    await testDb?.drop();
-    await sandbox?.close();
-  });
+  afterAll(() => stack?.close());
 
   let ksefToken: string;
 
@@ -170,4 +123,4 @@ describeIfPossible('ksef-proxy across processes and crashes', () => {
     expect(await rows('FV/MIDSEND/1')).toHaveLength(1);
     await p.stop();
   });
-});
+}, { needsShared: true });

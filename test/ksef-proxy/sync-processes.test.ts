@@ -1,36 +1,24 @@
 import got from 'got';
 import type { Kysely } from 'kysely';
-import { type DatabaseHandle, openDatabase } from '../../src/db/connect';
 import type { Database } from '../../src/db/schema';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox';
-import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/database';
+import type { RunningSandbox } from '../../src/sandbox';
 import { openModeToken } from '../support/ksef';
-import { spawnServer, type ServerProcess } from '../support/process';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY, adminAuth } from '../support/server';
+import type { ServerProcess } from '../support/process';
+import { COMPANY_NIP, adminAuth } from '../support/server';
 import { fa3, OTHER_NIP, OUR_NIP, type SeedInvoice } from '../support/sync-fixtures';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
 
 /** The sync across processes: a process killed mid-sync, and two processes asked to sync at once. PostgreSQL only. */
-const reason = !usingPostgres ? 'needs PostgreSQL shared by several processes (DATABASE_URL); CI runs it in its PostgreSQL pass' : null;
-const describeIfPossible = reason ? (name: string, _fn: () => void) => describe(name, () => test.skip(`skipped: ${reason}`, () => {})) : describe;
-
 jest.setTimeout(180_000);
 
 const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
-describeIfPossible('sync across processes and crashes', () => {
+describeMultiProcess('sync across processes and crashes', () => {
+  let stack: MultiProcessStack;
   let sandbox: RunningSandbox;
-  let testDb: TestDatabase;
-  let handle: DatabaseHandle;
   let db: Kysely<Database>;
-  let env: Record<string, string>;
-  const running: ServerProcess[] = [];
-
-  const start = async () => {
-    const p = await spawnServer(env);
-    running.push(p);
-    return p;
-  };
-  const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => got(`${sandbox.url}${path}`, { method, json, responseType: 'json' });
+  const start = () => stack.start();
+  const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => stack.admin(method, path, json);
   const sync = (p: ServerProcess) =>
     got.post(`${p.url}/invoices/test/sync`, { headers: { Authorization: adminAuth }, throwHttpErrors: false, responseType: 'json', timeout: { request: 120_000 } });
   const seed = async (prefix: string, count: number) => {
@@ -42,40 +30,12 @@ describeIfPossible('sync across processes and crashes', () => {
     for (let i = 0; i < invoices.length; i += 500) await admin('POST', '/sandbox/invoices', { invoices: invoices.slice(i, i + 500) });
   };
   const rowCount = async () => Number((await db.selectFrom('synced_invoices').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   beforeAll(async () => {
-    sandbox = await startSandbox({ faultsEnabled: true });
-    testDb = await createTestDatabase();
-    if (testDb.options.kind !== 'postgres') throw new Error('unreachable');
-    env = {
-      DATABASE_URL: testDb.options.url,
-      KSEF_TEST_URL: sandbox.apiUrl,
-      KSEF_RATE_LIMITS: 'off',
-      KSEF_SECRETS_KEY: TEST_SECRETS_KEY,
-      KSEF_TIMEOUT_MS: '5000',
-      OUTBOX_INTERVAL_MS: '0',
-      ADMIN_EMAIL,
-      ADMIN_PASSWORD,
-      COMPANY_NIP,
-    };
-    handle = await openDatabase(testDb.options);
-    db = handle.db;
+    stack = await startMultiProcessStack({ OUTBOX_INTERVAL_MS: '0' });
+    ({ sandbox, db } = stack);
   });
-  afterAll(async () => {
-    await Promise.all(running.map((p) => p.stop().catch(() => {})));
-    await handle?.close();
-    await testDb?.drop();
-    await sandbox?.close();
-  });
+  afterAll(() => stack?.close());
 
   it('a process killed mid-sync: the next sync completes with nothing lost and nothing doubled', async () => {
     const a = await start();
