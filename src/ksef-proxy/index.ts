@@ -15,22 +15,22 @@ import { SecretBox } from './secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './send';
 import { OnlineSessions } from './sessions';
 import { Availability } from './availability';
-import { type OfflineFilter, OfflineInvoices, type OfflineRow, outageSimulated } from './offline';
+import { type OfflineFilter, OfflineInvoices, type OfflineRow, outageSimulated } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials';
-import { invoiceLinks } from './relations';
-import { listRegister, type RegisterFilter } from './register';
-import { InvoiceSync, SyncSchedule } from './sync';
+import { invoiceLinks } from './sync/relations';
+import { listRegister, type RegisterFilter } from './sync/register';
+import { InvoiceSync, SyncSchedule } from './sync/sync';
 
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './send';
 export type { SessionReport } from './retrieval';
 export type { KsefStatusInfo, SessionInvoice } from './api';
 export type { CredentialsSummary } from './credentials';
-export type { OfflineFilter, OfflineRow } from './offline';
-export { OfflineCertificateError } from './offline-cert';
-export type { SyncResult, SyncSubjectState } from './sync';
-export type { InvoiceLinks } from './relations';
-export type { RegisterFilter } from './register';
+export type { OfflineFilter, OfflineRow } from './offline/offline';
+export { OfflineCertificateError } from './offline/certificate';
+export type { SyncResult, SyncSubjectState } from './sync/sync';
+export type { InvoiceLinks } from './sync/relations';
+export type { RegisterFilter } from './sync/register';
 
 const ENVIRONMENTS: KsefEnvironmentName[] = ['test', 'demo', 'prod'];
 
