@@ -173,7 +173,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send every signed/pending offline invoice in one KSeF batch session */
+        /**
+         * Send every signed/pending offline invoice in one KSeF batch session
+         * @description Zips the waiting invoices (oldest first), splits the archive into parts within KSeF's limits (at most 50 parts of up to 100 MB each), encrypts them, opens a KSeF batch session with `offlineMode: true`, uploads the parts and closes it. Invoices that one session cannot carry stay queued and are counted in `remainingCount`. The rows become `processing`; the status route and the background worker then move each to `sent` or `error`.
+         */
         post: operations["sendOfflineBatch"];
         delete?: never;
         options?: never;
@@ -662,6 +665,7 @@ export interface components {
             qrLinkInvoice: string;
             /** Format: uri */
             qrLinkCertificate: string;
+            offlineMode: components["schemas"]["OfflineMode"];
             submissionDeadline?: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             createdAt: components["schemas"]["FormattedDateTime"];
         };
@@ -686,9 +690,12 @@ export interface components {
         };
         SendOfflineBatchResponse: {
             referenceNumber: components["schemas"]["ReferenceNumber"];
+            /** @description Invoices carried by this batch session. */
             totalCount: number;
             /** @enum {string} */
             status: "processing";
+            /** @description Invoices still waiting because one batch session could not carry them all (KSeF's 10,000 invoices or 5 GB per session, or the server's OFFLINE_BATCH_MAX_BYTES memory bound); send-batch again to send them. */
+            remainingCount: number;
         };
         ResendOfflineInvoiceRequest: {
             /**
@@ -850,10 +857,21 @@ export interface components {
             environment: components["schemas"]["Environment"];
             active: boolean;
             since: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            offlineMode: components["schemas"]["OfflineMode"];
         };
         OutageSimulationRequest: {
             active: boolean;
+            /**
+             * @description Which outage the simulation stands for (only with `active: true`). Switching an active simulation to the other mode ends the first outage and announces a new one.
+             * @default offline
+             */
+            offlineMode: components["schemas"]["OfflineMode"];
         };
+        /**
+         * @description The offline mode (KSeF protocol §9) an invoice was issued in, which sets its submission deadline: `offline` - KSeF unavailability (observed or simulated): the next business day after it ends; `awaryjny` - an announced KSeF failure (simulated): 7 business days after it ends, and a failure also moves the deadlines of offline invoices already waiting to that day. Deadlines are provisional (as if the outage ended now) until the outage ends. `offline24` is not offered: offline mode opens only during an outage.
+         * @enum {string}
+         */
+        OfflineMode: "offline" | "awaryjny";
         CredentialsRequest: {
             /** @description The KSeF token (write-only; stored encrypted). */
             ksefToken?: string;

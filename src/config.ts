@@ -48,6 +48,37 @@ export interface KsefConfig {
   syncIntervalMs: number;
   /** `SYNC_START`: where the first sync of a company starts (PermanentStorage date). */
   syncStart: Date;
+  /** How `send-batch` cuts the offline queue into KSeF batch sessions (PROTOCOL.md §5, §11). */
+  offlineBatch: OfflineBatchLimits;
+}
+
+export interface OfflineBatchLimits {
+  /** `OFFLINE_BATCH_PART_BYTES`: plain bytes per part, ≤ KSeF's 100 MB. */
+  partBytes: number;
+  /** `OFFLINE_BATCH_MAX_BYTES`: invoice bytes one session carries; the archive is built in memory, so it bounds memory too. */
+  maxBytes: number;
+  /** `OFFLINE_BATCH_MAX_INVOICES`: invoices one session carries, ≤ KSeF's 10,000. */
+  maxInvoices: number;
+}
+
+/** KSeF's batch limits: parts of ≤ 100 MB before encryption, ≤ 50 parts, ≤ 10,000 invoices per session. */
+const KSEF_PART_BYTES = 100_000_000;
+const KSEF_MAX_PARTS = 50;
+const KSEF_MAX_INVOICES = 10_000;
+
+function offlineBatch(env: NodeJS.ProcessEnv): OfflineBatchLimits {
+  const limits = {
+    partBytes: int(env.OFFLINE_BATCH_PART_BYTES, KSEF_PART_BYTES, 'OFFLINE_BATCH_PART_BYTES'),
+    maxBytes: int(env.OFFLINE_BATCH_MAX_BYTES, 500_000_000, 'OFFLINE_BATCH_MAX_BYTES'),
+    maxInvoices: int(env.OFFLINE_BATCH_MAX_INVOICES, KSEF_MAX_INVOICES, 'OFFLINE_BATCH_MAX_INVOICES'),
+  };
+  if (limits.partBytes < 1 || limits.partBytes > KSEF_PART_BYTES) throw new Error(`OFFLINE_BATCH_PART_BYTES must be 1..${KSEF_PART_BYTES} (KSeF's part limit)`);
+  if (limits.maxInvoices < 1 || limits.maxInvoices > KSEF_MAX_INVOICES) throw new Error(`OFFLINE_BATCH_MAX_INVOICES must be 1..${KSEF_MAX_INVOICES} (KSeF's session limit)`);
+  // The archive can be a little larger than the invoices (zip headers): one part of headroom.
+  if (limits.maxBytes < 1 || Math.ceil(limits.maxBytes / limits.partBytes) > KSEF_MAX_PARTS - 1) {
+    throw new Error(`OFFLINE_BATCH_MAX_BYTES must be 1..${(KSEF_MAX_PARTS - 1) * limits.partBytes}: KSeF takes at most ${KSEF_MAX_PARTS} parts of OFFLINE_BATCH_PART_BYTES`);
+  }
+  return limits;
 }
 
 const OFFICIAL_HOSTS: Record<KsefEnvironmentName, string> = {
@@ -128,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       sessionIdleMs: int(env.KSEF_SESSION_IDLE_MS, 10 * 60_000, 'KSEF_SESSION_IDLE_MS'),
       syncIntervalMs: duration(env.SYNC_INTERVAL, 'SYNC_INTERVAL'),
       syncStart: date(env.SYNC_START, '2026-02-01T00:00:00Z', 'SYNC_START'),
+      offlineBatch: offlineBatch(env),
     },
   };
 }

@@ -9,6 +9,8 @@ type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type Numeric = ColumnType<string, string, string>;
 
 export type KsefEnvironment = 'test' | 'demo' | 'prod';
+/** PROTOCOL.md §9: `offline` = KSeF unavailability, `awaryjny` = an announced KSeF failure. */
+export type OfflineMode = 'offline' | 'awaryjny';
 
 export interface CompaniesTable {
   id: Generated<string>;
@@ -59,6 +61,8 @@ export interface KsefEnvironmentStateTable {
   environment: KsefEnvironment;
   simulation_active: boolean;
   simulation_since: Date | null;
+  /** The offline mode an active simulation stands for (PROTOCOL.md §9). */
+  simulation_mode: Generated<OfflineMode>;
   available: boolean;
   unavailable_since: Date | null;
   last_probe_at: Date | null;
@@ -142,7 +146,7 @@ export interface OfflineInvoicesTable {
   xml: Buffer;
   qr_link_invoice: string;
   qr_link_certificate: string;
-  offline_mode: string;
+  offline_mode: OfflineMode;
   submission_deadline: Date | null;
   certificate_serial: string | null;
   session_reference_number: string | null;

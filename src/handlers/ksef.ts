@@ -19,7 +19,7 @@ export const ksefHandlers: Handlers = {
 
   async setOutageSimulation({ params, body }, ctx) {
     const admin = requireAdmin(ctx);
-    return { status: 200, body: await ctx.services.ksef.setSimulation(admin.companyId, params.environment, body.active) };
+    return { status: 200, body: await ctx.services.ksef.setSimulation(admin.companyId, params.environment, body.active, body.offlineMode) };
   },
 
   async getCredentials({ params }, ctx) {

@@ -27,6 +27,7 @@ function view(row: OfflineRow) {
     ksefNumber: row.ksef_number,
     qrLinkInvoice: row.qr_link_invoice,
     qrLinkCertificate: row.qr_link_certificate,
+    offlineMode: row.offline_mode,
     submissionDeadline: row.submission_deadline,
     createdAt: row.created_at,
   };
@@ -75,7 +76,7 @@ export const offlineHandlers: Handlers = {
     const { environment } = params;
     const result = await ctx.services.ksef.sendOfflineBatch(principal.companyId, environment);
     if (!result) throw notFound(`Nothing waits in the offline queue of ${environment} (no invoice is signed or pending).`);
-    return { status: 200, body: { referenceNumber: result.referenceNumber, totalCount: result.totalCount, status: 'processing' as const } };
+    return { status: 200, body: { referenceNumber: result.referenceNumber, totalCount: result.totalCount, status: 'processing' as const, remainingCount: result.remainingCount } };
   },
 
   async resendOfflineInvoice({ params, body }, ctx) {

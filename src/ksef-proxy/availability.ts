@@ -1,16 +1,33 @@
 import type { Kysely } from 'kysely';
 import type { KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
+import type { Database, OfflineMode } from '../db/schema';
 import type { Logger } from '../logger';
 
 export interface EnvironmentState {
   simulationActive: boolean;
   simulationSince: Date | null;
+  /** The offline mode the simulation stands for (kept after it ends: the last one chosen). */
+  simulationMode: OfflineMode;
   available: boolean;
   unavailableSince: Date | null;
 }
 
-const DEFAULT_STATE: EnvironmentState = { simulationActive: false, simulationSince: null, available: true, unavailableSince: null };
+/** An outage (simulated or observed) that has just ended: offline deadlines are fixed from its end. */
+export interface EndedOutage {
+  companyId: string;
+  environment: KsefEnvironmentName;
+  mode: OfflineMode;
+  since: Date;
+  endedAt: Date;
+}
+
+/** The offline mode invoices issued now fall under (meaningful while offline mode is open). */
+export function offlineModeOf(state: EnvironmentState): OfflineMode {
+  // An observed outage counts as unavailability; a simulation says what it stands for.
+  return state.simulationActive ? state.simulationMode : 'offline';
+}
+
+const DEFAULT_STATE: EnvironmentState = { simulationActive: false, simulationSince: null, simulationMode: 'offline', available: true, unavailableSince: null };
 
 /**
  * Whether KSeF is usable for a company and environment (`ksef_environment_state`): an outage simulation
@@ -20,6 +37,8 @@ const DEFAULT_STATE: EnvironmentState = { simulationActive: false, simulationSin
 export class Availability {
   /** Last availability written per company:environment, so a healthy call does not write every time. */
   private readonly known = new Map<string, boolean>();
+  /** Told once (in one process) when an outage ends. */
+  onOutageEnded: (outage: EndedOutage) => Promise<void> = async () => {};
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -35,25 +54,41 @@ export class Availability {
       .executeTakeFirst();
     if (!row) return { ...DEFAULT_STATE };
     this.known.set(`${companyId}:${environment}`, row.available);
-    return { simulationActive: row.simulation_active, simulationSince: row.simulation_since, available: row.available, unavailableSince: row.unavailable_since };
+    return {
+      simulationActive: row.simulation_active,
+      simulationSince: row.simulation_since,
+      simulationMode: row.simulation_mode,
+      available: row.available,
+      unavailableSince: row.unavailable_since,
+    };
   }
 
-  /** Offline mode is open: a simulation is on, or KSeF was observed unavailable. */
-  async offlineOpen(companyId: string, environment: KsefEnvironmentName): Promise<boolean> {
-    const s = await this.state(companyId, environment);
-    return s.simulationActive || !s.available;
-  }
-
-  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean): Promise<EnvironmentState> {
+  /**
+   * Switches the simulation on (standing for `mode`) or off. Switching it off ends an outage; switching it on
+   * again with another mode is a new announcement.
+   */
+  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean, mode: OfflineMode = 'offline'): Promise<EnvironmentState> {
     const now = new Date();
-    const current = await this.state(companyId, environment);
-    if (current.simulationActive === active) return current;
-    await this.db
-      .insertInto('ksef_environment_state')
-      .values({ company_id: companyId, environment, simulation_active: active, simulation_since: active ? now : null, available: true })
-      .onConflict((oc) => oc.columns(['company_id', 'environment']).doUpdateSet({ simulation_active: active, simulation_since: active ? now : null, updated_at: now }))
-      .execute();
-    this.logger.info(active ? 'outage simulation switched on' : 'outage simulation switched off', { environment });
+    const ended = await this.db.transaction().execute(async (trx) => {
+      const current = await trx
+        .selectFrom('ksef_environment_state')
+        .select(['simulation_active', 'simulation_since', 'simulation_mode'])
+        .where('company_id', '=', companyId)
+        .where('environment', '=', environment)
+        .forUpdate()
+        .executeTakeFirst();
+      if (current?.simulation_active === active && (!active || current.simulation_mode === mode)) return null;
+      const values = active ? { simulation_active: true, simulation_since: now, simulation_mode: mode } : { simulation_active: false, simulation_since: null };
+      await trx
+        .insertInto('ksef_environment_state')
+        .values({ company_id: companyId, environment, available: true, ...values })
+        .onConflict((oc) => oc.columns(['company_id', 'environment']).doUpdateSet({ ...values, updated_at: now }))
+        .execute();
+      // A simulation that stops, or changes what it stands for, ends the outage it was.
+      return current?.simulation_active && current.simulation_since ? { mode: current.simulation_mode, since: current.simulation_since } : null;
+    });
+    this.logger.info(active ? 'outage simulation switched on' : 'outage simulation switched off', { environment, ...(active ? { mode } : {}) });
+    if (ended) await this.onOutageEnded({ companyId, environment, ...ended, endedAt: now });
     return this.state(companyId, environment);
   }
 
@@ -62,21 +97,48 @@ export class Availability {
     const key = `${companyId}:${environment}`;
     if (this.known.get(key) === available) return;
     const now = new Date();
-    const values = available ? { available: true, unavailable_since: null, last_probe_at: now } : { available: false, unavailable_since: now, last_probe_at: now };
+    if (available) {
+      // Only the process that flips the row learns that the outage ended.
+      const ended = await this.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('ksef_environment_state')
+          .select('unavailable_since')
+          .where('company_id', '=', companyId)
+          .where('environment', '=', environment)
+          .where('available', '=', false)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!row) return null;
+        await trx
+          .updateTable('ksef_environment_state')
+          .set({ available: true, unavailable_since: null, last_probe_at: now, updated_at: now })
+          .where('company_id', '=', companyId)
+          .where('environment', '=', environment)
+          .execute();
+        return { since: row.unavailable_since ?? now };
+      });
+      this.known.set(key, true);
+      if (ended) {
+        this.logger.warn('KSeF is available again', { environment });
+        await this.onOutageEnded({ companyId, environment, mode: 'offline', since: ended.since, endedAt: now });
+      }
+      return;
+    }
     await this.db
       .insertInto('ksef_environment_state')
-      .values({ company_id: companyId, environment, simulation_active: false, ...values })
+      .values({ company_id: companyId, environment, simulation_active: false, available: false, unavailable_since: now, last_probe_at: now })
       .onConflict((oc) =>
-        oc.columns(['company_id', 'environment']).doUpdateSet(
-          available
-            ? { available: true, unavailable_since: null, last_probe_at: now, updated_at: now }
-            : // An outage already recorded keeps its start.
-              (eb) => ({ available: false, unavailable_since: eb.fn.coalesce('ksef_environment_state.unavailable_since', eb.val(now)), last_probe_at: now, updated_at: now }),
-        ),
+        // An outage already recorded keeps its start.
+        oc.columns(['company_id', 'environment']).doUpdateSet((eb) => ({
+          available: false,
+          unavailable_since: eb.fn.coalesce('ksef_environment_state.unavailable_since', eb.val(now)),
+          last_probe_at: now,
+          updated_at: now,
+        })),
       )
       .execute();
-    if (this.known.get(key) !== undefined || !available) this.logger.warn(available ? 'KSeF is available again' : 'KSeF marked unavailable', { environment });
-    this.known.set(key, available);
+    this.logger.warn('KSeF marked unavailable', { environment });
+    this.known.set(key, false);
   }
 
   /** Environments observed unavailable (not merely simulated) whose last probe is older than `olderThanMs`. */

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AppConfig, KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
+import type { Database, OfflineMode } from '../db/schema';
 import type { Logger } from '../logger';
 import { KsefApi } from './api';
 import { TokenManager } from './auth';
@@ -14,7 +14,7 @@ import { Retrieval } from './retrieval';
 import { SecretBox } from './secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './send';
 import { OnlineSessions } from './sessions';
-import { Availability } from './availability';
+import { Availability, type EnvironmentState } from './availability';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow, outageSimulated } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials';
 import { invoiceLinks } from './sync/relations';
@@ -33,6 +33,21 @@ export type { InvoiceLinks } from './sync/relations';
 export type { RegisterFilter } from './sync/register';
 
 const ENVIRONMENTS: KsefEnvironmentName[] = ['test', 'demo', 'prod'];
+
+export interface OutageSimulation {
+  environment: KsefEnvironmentName;
+  active: boolean;
+  since: Date | null;
+  /** The offline mode the simulation stands for (PROTOCOL.md §9). */
+  offlineMode: OfflineMode;
+}
+
+const simulationView = (environment: KsefEnvironmentName, s: EnvironmentState): OutageSimulation => ({
+  environment,
+  active: s.simulationActive,
+  since: s.simulationSince,
+  offlineMode: s.simulationMode,
+});
 
 export interface ConnectionReport {
   environment: KsefEnvironmentName;
@@ -84,6 +99,7 @@ export class KsefProxy {
     this.client.observer = (companyId, environment, available) =>
       void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, secrets, config.ksef, logger);
+    this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
     this.outbox.extraWork = () => this.offline.work();
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
@@ -123,16 +139,12 @@ export class KsefProxy {
   }
 
   /** Outage simulation state (API.md part B). */
-  async simulation(companyId: string, environment: KsefEnvironmentName): Promise<{ environment: KsefEnvironmentName; active: boolean; since: Date | null }> {
-    const s = await this.availability.state(companyId, environment);
-    return { environment, active: s.simulationActive, since: s.simulationSince };
+  async simulation(companyId: string, environment: KsefEnvironmentName): Promise<OutageSimulation> {
+    return simulationView(environment, await this.availability.state(companyId, environment));
   }
 
-  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean) {
-    const before = await this.availability.state(companyId, environment);
-    await this.availability.setSimulation(companyId, environment, active);
-    if (before.simulationActive && !active) await this.offline.outageEnded(companyId, environment);
-    return this.simulation(companyId, environment);
+  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean, mode: OfflineMode | undefined): Promise<OutageSimulation> {
+    return simulationView(environment, await this.availability.setSimulation(companyId, environment, active, mode));
   }
 
   issueOffline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts, contextNip: string): Promise<OfflineRow> {

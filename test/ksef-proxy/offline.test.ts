@@ -1,11 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { X509Certificate, constants, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
+import { X509Certificate, constants, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { submissionDeadline } from '../../src/ksef-proxy/offline/deadlines';
 import { checkKsefNumber } from '../../src/local/ksef-number';
 import { adminAuth, basic } from '../support/server';
 import { startKsefStack, withNumber, type KsefStack } from '../support/ksef';
@@ -46,38 +47,47 @@ function kodIIVerifies(link: string, cert: X509Certificate): boolean {
     : verify('sha256', data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
 }
 
-/** Every QR code in a PDF: each page rasterised, decoded, the code's area blanked, decoded again. */
-async function pdfQrCodes(pdf: Buffer): Promise<string[]> {
+/**
+ * The QR codes on each page of a PDF. jsQR reads one symbol per image and gives up when it sees two, so
+ * each rasterised page is read in overlapping horizontal bands (30 % of the page, every 5 %).
+ */
+async function pdfQrCodesByPage(pdf: Buffer): Promise<string[][]> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'offline-pdf-'));
   try {
     await fs.promises.writeFile(path.join(dir, 'doc.pdf'), pdf);
-    await run('pdftoppm', ['-png', '-r', '150', path.join(dir, 'doc.pdf'), path.join(dir, 'page')]);
-    const found: string[] = [];
+    await run('pdftoppm', ['-png', '-r', '100', path.join(dir, 'doc.pdf'), path.join(dir, 'page')]);
+    const byPage: string[][] = [];
     const pages = (await fs.promises.readdir(dir)).filter((f) => f.endsWith('.png')).sort();
     for (const page of pages) {
       const image = PNG.sync.read(await fs.promises.readFile(path.join(dir, page)));
-      for (let i = 0; i < 4; i++) {
-        const code = jsQR(new Uint8ClampedArray(image.data.buffer, image.data.byteOffset, image.data.length), image.width, image.height);
-        if (!code) break;
-        found.push(code.data);
-        const xs = [code.location.topLeftCorner.x, code.location.topRightCorner.x, code.location.bottomLeftCorner.x, code.location.bottomRightCorner.x];
-        const ys = [code.location.topLeftCorner.y, code.location.topRightCorner.y, code.location.bottomLeftCorner.y, code.location.bottomRightCorner.y];
-        const [x0, x1, y0, y1] = [Math.max(0, Math.min(...xs) - 20), Math.min(image.width, Math.max(...xs) + 20), Math.max(0, Math.min(...ys) - 20), Math.min(image.height, Math.max(...ys) + 20)];
-        for (let y = Math.floor(y0); y < y1; y++) image.data.fill(0xff, (y * image.width + Math.floor(x0)) * 4, (y * image.width + Math.ceil(x1)) * 4);
+      const found = new Set<string>();
+      const bandHeight = Math.round(image.height * 0.3);
+      const step = Math.round(image.height * 0.05);
+      for (let top = 0; top < image.height; top += step) {
+        const rows = Math.min(bandHeight, image.height - top);
+        const band = image.data.subarray(top * image.width * 4, (top + rows) * image.width * 4);
+        const code = jsQR(new Uint8ClampedArray(band.buffer, band.byteOffset, band.length), image.width, rows);
+        if (code?.data) found.add(code.data);
       }
+      byPage.push([...found]);
     }
-    return found;
+    return byPage;
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The deadline of `mode` for an outage that ended between `after` and `before` (robust to midnight). */
+const deadlineBetween = (mode: 'offline' | 'awaryjny', deadline: Date | null, after: Date, before: Date) =>
+  deadline !== null && [submissionDeadline(mode, after), submissionDeadline(mode, before)].some((d) => d.getTime() === deadline.getTime());
 
 describeWithShared('offline mode and outage simulation', () => {
   let k: KsefStack;
   const db = () => k.api.server.services.database.db;
   const http = () => k.api.http;
   const send = (xml: Buffer, mode: 'online' | 'offline' = 'offline') => http().post('/invoices/test/send').set('Authorization', adminAuth).send({ invoiceXml: b64(xml), mode });
-  const simulate = (active: boolean, auth = adminAuth) => http().put('/ksef/test/simulation').set('Authorization', auth).send({ active });
+  const simulate = (active: boolean, auth = adminAuth, offlineMode?: 'offline' | 'awaryjny') =>
+    http().put('/ksef/test/simulation').set('Authorization', auth).send({ active, ...(offlineMode ? { offlineMode } : {}) });
   const list = (status?: string) => http().get(`/invoices/test/offline${status ? `?status=${status}` : ''}`).set('Authorization', adminAuth);
   const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> => {
     const deadline = Date.now() + ms;
@@ -129,10 +139,10 @@ describeWithShared('offline mode and outage simulation', () => {
   it('turns the outage simulation on (admin only); connection reports it; online send → 503 with the offline hint', async () => {
     expect((await simulate(true, technical)).status).toBe(403);
     const before = await http().get('/ksef/test/simulation').set('Authorization', technical);
-    expect(before.body).toEqual({ environment: 'test', active: false, since: null });
+    expect(before.body).toEqual({ environment: 'test', active: false, since: null, offlineMode: 'offline' });
     const on = await simulate(true);
     expect(on.status).toBe(200);
-    expect(on.body).toMatchObject({ environment: 'test', active: true });
+    expect(on.body).toMatchObject({ environment: 'test', active: true, offlineMode: 'offline' });
     expect(on.body.since).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     const connection = await http().get('/ksef/test/connection').set('Authorization', adminAuth);
     expect(connection.body).toMatchObject({ available: false, outageSimulation: true });
@@ -186,7 +196,7 @@ describeWithShared('offline mode and outage simulation', () => {
     expect(listed.body.totalCount).toBe(5);
     for (const [i, inv] of listed.body.invoices.entries()) {
       expect(inv).toMatchObject({ id: issued[i].id, status: 'signed', qrLinkInvoice: issued[i].link1, qrLinkCertificate: issued[i].link2, ksefNumber: null, ksefReferenceNumber: null });
-      expect(inv).toMatchObject({ issueDate: '2026-02-02', currency: 'PLN', errorMessage: null });
+      expect(inv).toMatchObject({ issueDate: '2026-02-02', currency: 'PLN', errorMessage: null, offlineMode: 'offline' });
     }
     expect((await list('sent')).body.totalCount).toBe(0);
     expect((await list('signed')).body.totalCount).toBe(5);
@@ -206,8 +216,9 @@ describeWithShared('offline mode and outage simulation', () => {
     expect(pdf.status).toBe(200);
     expect(pdf.body).toMatchObject({ contentType: 'application/pdf', qrLinkInvoice: inv.link1, qrLinkCertificate: inv.link2 });
     const bytes = Buffer.from(pdf.body.content, 'base64');
-    // KOD I on page 1, KOD II (the larger symbol) where the layout puts it, page 2 for this invoice.
-    expect((await pdfQrCodes(bytes)).sort()).toEqual([inv.link1, inv.link2].sort());
+    // The QR section is never split across pages: both codes on one page, where the official layout puts them.
+    const pages = await pdfQrCodesByPage(bytes);
+    expect(pages.filter((codes) => codes.length > 0).map((codes) => codes.sort())).toEqual([[inv.link1, inv.link2].sort()]);
     const text = await pdfText(bytes);
     expect(text).toContain('OFFLINE');
     expect(text).toContain('CERTYFIKAT');
@@ -221,11 +232,20 @@ describeWithShared('offline mode and outage simulation', () => {
   });
 
   it('simulation off → send-batch → one offline batch session → status → all sent with valid KSeF numbers', async () => {
+    const endedAfter = new Date();
     const off = await simulate(false);
-    expect(off.body).toEqual({ environment: 'test', active: false, since: null });
+    const endedBefore = new Date();
+    expect(off.body).toEqual({ environment: 'test', active: false, since: null, offlineMode: 'offline' });
+    // The outage ended: the unavailability deadline is fixed at the next business day after that day.
+    const waiting = await db().selectFrom('offline_invoices').select(['offline_mode', 'submission_deadline']).execute();
+    expect(waiting.length).toBe(5);
+    for (const w of waiting) {
+      expect(w.offline_mode).toBe('offline');
+      expect(deadlineBetween('offline', w.submission_deadline, endedAfter, endedBefore)).toBe(true);
+    }
     const res = await http().post('/invoices/test/offline/send-batch').set('Authorization', adminAuth);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ totalCount: 5, status: 'processing' });
+    expect(res.body).toMatchObject({ totalCount: 5, status: 'processing', remainingCount: 0 });
     const ref = res.body.referenceNumber;
     expect(ref).toMatch(/^\d{8}-SB-/);
     const session = k.sandbox.state.sessions.get(ref)!;
@@ -254,6 +274,34 @@ describeWithShared('offline mode and outage simulation', () => {
   it('nothing queued → send-batch 404', async () => {
     const res = await http().post('/invoices/test/offline/send-batch').set('Authorization', adminAuth);
     expect(res.status).toBe(404);
+  });
+
+  it('an announced failure (awaryjny): 7 business days after it ends, also for offline invoices already waiting', async () => {
+    expect((await simulate(true)).body.offlineMode).toBe('offline');
+    const early = await send(withNumber(vat, 'OFF/F1'));
+    expect(early.status).toBe(200);
+    const failure = await simulate(true, adminAuth, 'awaryjny');
+    expect(failure.body).toMatchObject({ active: true, offlineMode: 'awaryjny' });
+    const late = await send(withNumber(vat, 'OFF/F2'));
+    expect(late.status).toBe(200);
+    const rowOf = (id: string) => db().selectFrom('offline_invoices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect((await rowOf(early.body.offlineId)).offline_mode).toBe('offline');
+    expect((await rowOf(late.body.offlineId)).offline_mode).toBe('awaryjny');
+    const listed = (await list()).body.invoices.map((i: { offlineMode: string }) => i.offlineMode);
+    expect(listed).toEqual(['offline', 'awaryjny']);
+
+    const endedAfter = new Date();
+    await simulate(false);
+    const endedBefore = new Date();
+    // Both wait for 7 business days after the failure: the one issued in it, and the earlier one it caught.
+    for (const id of [late.body.offlineId, early.body.offlineId]) {
+      expect(deadlineBetween('awaryjny', (await rowOf(id)).submission_deadline, endedAfter, endedBefore)).toBe(true);
+    }
+    expect(submissionDeadline('awaryjny', endedAfter).getTime()).toBeGreaterThan(submissionDeadline('offline', endedAfter).getTime());
+
+    const res = await http().post('/invoices/test/offline/send-batch').set('Authorization', adminAuth);
+    expect(res.body).toMatchObject({ totalCount: 2, remainingCount: 0 });
+    await waitFor('both sent', async () => (await list()).body.totalCount === 0);
   });
 
   it('one invoice KSeF rejects in a batch: only that row becomes error with KSeF message, the others sent (by the worker)', async () => {
@@ -335,5 +383,65 @@ describeWithShared('offline mode and outage simulation', () => {
       const r = await db().selectFrom('synced_invoices').select('status').where('invoice_number', '=', 'ONLINE/HELD/1').executeTakeFirstOrThrow();
       return r.status === 'sent';
     });
+  });
+});
+
+describeWithShared('send-batch within the batch limits', () => {
+  let k: KsefStack;
+  const http = () => k.api.http;
+  const vat = readSample('fa3-vat.xml');
+
+  beforeAll(async () => {
+    // Small limits so a few invoices exercise them: 2 invoices or 9,000 bytes per session, 1,000-byte parts.
+    k = await startKsefStack({ env: { OFFLINE_BATCH_MAX_INVOICES: '2', OFFLINE_BATCH_MAX_BYTES: '9000', OFFLINE_BATCH_PART_BYTES: '1000' } });
+    const cert = offlineCertificate('rsa', '01F20A5D352AE591');
+    await http().put('/ksef/test/credentials').set('Authorization', adminAuth).send({ offlineCertificate: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } });
+  });
+  afterAll(() => k.close());
+  afterEach(() => {
+    expect(k.api.conformance.violations).toEqual([]);
+  });
+
+  it('cuts the queue into sessions by invoice count and bytes, oldest first, each archive in parts; every invoice sent once', async () => {
+    await http().put('/ksef/test/simulation').set('Authorization', adminAuth).send({ active: true });
+    // ~7 kB of incompressible comment: with the next invoice it would pass 9,000 bytes, so it travels alone.
+    const big = Buffer.from(withNumber(vat, 'LIM/1').toString('utf8').replace('?>', `?>\n<!-- ${randomBytes(5000).toString('base64')} -->`));
+    const invoices = [big, ...[2, 3, 4, 5].map((n) => withNumber(vat, `LIM/${n}`))];
+    for (const xml of invoices) {
+      const res = await http().post('/invoices/test/send').set('Authorization', adminAuth).send({ invoiceXml: b64(xml), mode: 'offline' });
+      expect(res.status).toBe(200);
+    }
+    await http().put('/ksef/test/simulation').set('Authorization', adminAuth).send({ active: false });
+
+    const sessions: { ref: string; numbers: string[] }[] = [];
+    for (const remaining of [4, 2, 0]) {
+      const res = await http().post('/invoices/test/offline/send-batch').set('Authorization', adminAuth);
+      expect(res.status).toBe(200);
+      expect(res.body.remainingCount).toBe(remaining);
+      const rows = await k.api.server.services.database.db
+        .selectFrom('offline_invoices')
+        .select('invoice_number')
+        .where('session_reference_number', '=', res.body.referenceNumber)
+        .orderBy('invoice_number')
+        .execute();
+      sessions.push({ ref: res.body.referenceNumber, numbers: rows.map((r) => r.invoice_number) });
+      expect(rows.length).toBe(res.body.totalCount);
+      const batch = k.sandbox.state.sessions.get(res.body.referenceNumber)!.batch!;
+      expect(batch.parts.length).toBeGreaterThan(1);
+      expect(batch.parts.length).toBeLessThanOrEqual(10);
+    }
+    expect(sessions.map((s) => s.numbers)).toEqual([['LIM/1'], ['LIM/2', 'LIM/3'], ['LIM/4', 'LIM/5']]);
+    expect((await http().post('/invoices/test/offline/send-batch').set('Authorization', adminAuth)).status).toBe(404);
+
+    const deadline = Date.now() + 30_000;
+    let sent: { invoiceNumber: string; ksefNumber: string }[] = [];
+    while (Date.now() < deadline) {
+      sent = (await http().get('/invoices/test/offline?status=sent').set('Authorization', adminAuth)).body.invoices;
+      if (sent.length === 5) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(sent.map((i) => i.invoiceNumber).sort()).toEqual(['LIM/1', 'LIM/2', 'LIM/3', 'LIM/4', 'LIM/5']);
+    expect(new Set(sent.map((i) => i.ksefNumber)).size).toBe(5);
+    expect(k.sandbox.state.invoicesByKsefNumber.size).toBe(5);
   });
 });

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial';
+import * as offlineModes from './0002_offline_modes';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
+  '0002_offline_modes': offlineModes,
 };
 
 export const migrationProvider: MigrationProvider = {

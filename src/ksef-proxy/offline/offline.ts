@@ -5,7 +5,7 @@ import type { Database, OfflineInvoicesTable, OfflineInvoiceStatus } from '../..
 import type { Logger } from '../../logger';
 import { kodIILink, kodILink } from '../../local/qr';
 import type { SessionInvoice } from '../api';
-import type { Availability } from '../availability';
+import { type Availability, type EndedOutage, offlineModeOf } from '../availability';
 import type { KsefClient } from '../client';
 import type { CredentialsStore, StoredOfflineCertificate } from '../credentials';
 import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../crypto';
@@ -13,13 +13,15 @@ import { KsefNotConfiguredError, KsefOfflineModeError, KsefOutageSimulatedError,
 import type { SecretBox } from '../secrets';
 import type { InvoiceFacts } from '../send';
 import type { OnlineSessions } from '../sessions';
+import { submissionDeadline } from './deadlines';
 
 export type OfflineRow = Selectable<OfflineInvoicesTable>;
 export type OfflineFilter = 'unsent' | 'all' | OfflineInvoiceStatus;
 
-/** KSeF's batch limits (PROTOCOL.md §5, §11): 100 MB per plain part, 50 parts, 10 000 invoices per session. */
-const PART_BYTES = 100_000_000;
-const MAX_INVOICES = 10_000;
+/** KSeF's limit on parts per batch session (PROTOCOL.md §5); the other limits are in `config.offlineBatch`. */
+const KSEF_MAX_PARTS = 50;
+/** Bytes a zip entry adds to its file (local header, central directory record, names), rounded up. */
+const ZIP_ENTRY_OVERHEAD = 128;
 /** Fixed time stamp in the archive: the same rows always make the same bytes. */
 const ZIP_MTIME = new Date('2026-01-01T00:00:00Z');
 /** An observed outage is probed this often by the background worker. */
@@ -68,6 +70,7 @@ export class OfflineInvoices {
     const hash = sha256Base64(xml);
     const existing = await this.byHash(companyId, environment, hash);
     if (existing) return existing;
+    const mode = offlineModeOf(state);
     const links = this.links(environment, xml, facts.sellerNip, facts.issueDate, contextNip, cert);
     const inserted = await this.db
       .insertInto('offline_invoices')
@@ -89,9 +92,9 @@ export class OfflineInvoices {
         xml,
         qr_link_invoice: links.kodI,
         qr_link_certificate: links.kodII,
-        offline_mode: 'offline',
-        // The unavailability mode: the next business day after the outage ends (provisionally: after today).
-        submission_deadline: nextBusinessDayEnd(new Date()),
+        offline_mode: mode,
+        // Provisional while the outage lasts (as if it ended now); fixed when it ends.
+        submission_deadline: submissionDeadline(mode, new Date()),
         certificate_serial: cert.serialNumber,
       })
       .onConflict((oc) => oc.columns(['company_id', 'environment', 'invoice_hash']).doNothing())
@@ -111,22 +114,34 @@ export class OfflineInvoices {
     return this.db.selectFrom('offline_invoices').selectAll().where('company_id', '=', companyId).where('environment', '=', environment).where('id', '=', id).executeTakeFirst();
   }
 
-  /** When an outage ends, the unavailability mode's deadline is fixed: the next business day after it ended. */
-  async outageEnded(companyId: string, environment: KsefEnvironmentName): Promise<void> {
-    await this.db
+  /**
+   * An outage ended: invoices issued during it get their final deadline; an announced failure (`awaryjny`)
+   * also moves every other waiting invoice's deadline to 7 business days after it (PROTOCOL.md §9).
+   */
+  async outageEnded(outage: EndedOutage): Promise<void> {
+    const { companyId, environment, mode, since, endedAt } = outage;
+    const deadline = submissionDeadline(mode, endedAt);
+    const waiting = this.db
       .updateTable('offline_invoices')
-      .set({ submission_deadline: nextBusinessDayEnd(new Date()), updated_at: new Date() })
       .where('company_id', '=', companyId)
       .where('environment', '=', environment)
-      .where('status', 'in', ['signed', 'pending', 'error'])
-      .execute();
+      .where('status', 'in', ['signed', 'pending', 'error']);
+    await waiting.set({ submission_deadline: deadline, updated_at: new Date() }).where('created_at', '>=', since).execute();
+    if (mode === 'awaryjny') {
+      await waiting
+        .set({ submission_deadline: deadline, updated_at: new Date() })
+        .where((eb) => eb.or([eb('submission_deadline', 'is', null), eb('submission_deadline', '<', deadline)]))
+        .execute();
+    }
+    this.logger.info('offline submission deadlines fixed after an outage', { environment, mode, deadline: deadline.toISOString() });
   }
 
   /**
-   * Sends every `signed`/`pending` row in one batch session with `offlineMode: true`: zip, parts, encrypt,
-   * open, upload, close. Null when nothing waits. The rows end `processing` with the session reference.
+   * Sends the `signed`/`pending` rows, oldest first and as many as one batch session carries, with
+   * `offlineMode: true`: zip, parts, encrypt, open, upload, close. Null when nothing waits. The rows end
+   * `processing` with the session reference; `remainingCount` says how many still wait.
    */
-  async sendBatch(companyId: string, environment: KsefEnvironmentName): Promise<{ referenceNumber: string; totalCount: number } | null> {
+  async sendBatch(companyId: string, environment: KsefEnvironmentName): Promise<{ referenceNumber: string; totalCount: number; remainingCount: number } | null> {
     const state = await this.availability.state(companyId, environment);
     if (state.simulationActive) {
       throw new KsefOfflineModeError(
@@ -141,37 +156,57 @@ export class OfflineInvoices {
     const certificate = await this.client.tokens.certificate(environment, companyId, 'SymmetricKeyEncryption');
     await this.client.tokens.accessToken(companyId, environment);
 
-    const rows = await this.db.transaction().execute(async (trx) => {
-      const claimed = await trx
+    const limits = this.config.offlineBatch;
+    const claim = await this.db.transaction().execute(async (trx) => {
+      const waiting = await trx
         .selectFrom('offline_invoices')
-        .selectAll()
+        .select(['id', sql<number>`octet_length(xml)`.as('size')])
         .where('company_id', '=', companyId)
         .where('environment', '=', environment)
         .where('status', 'in', ['signed', 'pending'])
         .orderBy('created_at')
         .orderBy('invoice_number')
-        .limit(MAX_INVOICES)
         .forUpdate()
         .skipLocked()
         .execute();
-      if (claimed.length > 0) {
+      // Oldest first, as many as one session carries; the rest stay queued for the next send-batch.
+      const ids: string[] = [];
+      let bytes = 0;
+      for (const row of waiting) {
+        const size = Number(row.size) + ZIP_ENTRY_OVERHEAD;
+        if (ids.length === limits.maxInvoices || (ids.length > 0 && bytes + size > limits.maxBytes)) break;
+        ids.push(row.id);
+        bytes += size;
+      }
+      if (ids.length > 0) {
         await trx
           .updateTable('offline_invoices')
           .set({ status: 'processing', session_reference_number: null, invoice_reference_number: null, error_code: null, error_message: null, updated_at: new Date() })
-          .where('id', 'in', claimed.map((r) => r.id))
+          .where('id', 'in', ids)
           .execute();
       }
-      return claimed;
+      return { ids, remaining: waiting.length - ids.length };
     });
-    if (rows.length === 0) return null;
-    const ids = rows.map((r) => r.id);
+    if (claim.ids.length === 0) return null;
+    const ids = claim.ids;
+    const rows = await this.db
+      .selectFrom('offline_invoices')
+      .select(['id', 'xml'])
+      .where('id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('invoice_number')
+      .execute();
 
     const key = newSessionKey();
     const archive = Buffer.from(
       zipSync(Object.fromEntries(rows.map((r, i) => [`${String(i + 1).padStart(5, '0')}.xml`, [new Uint8Array(r.xml), { mtime: ZIP_MTIME }] as const]))),
     );
     const plainParts: Buffer[] = [];
-    for (let offset = 0; offset < archive.length; offset += PART_BYTES) plainParts.push(archive.subarray(offset, offset + PART_BYTES));
+    for (let offset = 0; offset < archive.length; offset += limits.partBytes) plainParts.push(archive.subarray(offset, offset + limits.partBytes));
+    if (plainParts.length > KSEF_MAX_PARTS) {
+      await this.release(ids);
+      throw new Error(`the offline batch archive needs ${plainParts.length} parts, more than KSeF's ${KSEF_MAX_PARTS}: lower OFFLINE_BATCH_MAX_BYTES`);
+    }
     const parts = plainParts.map((p) => aesEncrypt(key, p));
 
     let opened: Awaited<ReturnType<typeof this.client.apis.test.openBatchSession>>;
@@ -250,7 +285,7 @@ export class OfflineInvoices {
     } finally {
       this.inFlight.delete(referenceNumber);
     }
-    return { referenceNumber, totalCount: rows.length };
+    return { referenceNumber, totalCount: rows.length, remainingCount: claim.remaining };
   }
 
   /**
@@ -482,7 +517,7 @@ export class OfflineInvoices {
     await this.db.updateTable('offline_invoices').set({ status: 'signed', updated_at: new Date() }).where('id', 'in', ids).where('status', '=', 'processing').execute();
   }
 
-  /** An unauthenticated, timed call: KSeF answering marks it available (and fixes offline deadlines). */
+  /** An unauthenticated, timed call: KSeF answering marks it available (which fixes offline deadlines). */
   private async probe(companyId: string, environment: KsefEnvironmentName): Promise<boolean> {
     try {
       await this.client.tokens.certificate(environment, companyId, 'KsefTokenEncryption', true);
@@ -492,7 +527,6 @@ export class OfflineInvoices {
       return false;
     }
     await this.availability.observe(companyId, environment, true);
-    await this.outageEnded(companyId, environment);
     return true;
   }
 
@@ -543,38 +577,3 @@ export const outageSimulated = (environment: KsefEnvironmentName) =>
       `Offline mode is open: send the invoice with mode "offline" (signed with your offline certificate, queued for POST /invoices/${environment}/offline/send-batch), ` +
       `or switch the simulation off with PUT /ksef/${environment}/simulation.`,
   );
-
-/** Polish public holidays (fixed ones and those that move with Easter), as YYYY-MM-DD. */
-function holidays(year: number): Set<string> {
-  // Anonymous Gregorian algorithm for Easter Sunday.
-  const a = year % 19, b = Math.floor(year / 100), c = year % 100, d = Math.floor(b / 4), e = b % 4;
-  const f = Math.floor((b + 8) / 25), g = Math.floor((b - f + 1) / 3), h = (19 * a + b - d - g + 15) % 30;
-  const i = Math.floor(c / 4), k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = Math.floor((a + 11 * h + 22 * l) / 451);
-  const month = Math.floor((h + l - 7 * m + 114) / 31), day = ((h + l - 7 * m + 114) % 31) + 1;
-  const easter = Date.UTC(year, month - 1, day);
-  const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-  const fixed = ['01-01', '01-06', '05-01', '05-03', '08-15', '11-01', '11-11', '12-24', '12-25', '12-26'].map((md) => `${year}-${md}`);
-  return new Set([...fixed, iso(easter + 86_400_000), iso(easter + 60 * 86_400_000)]);
-}
-
-const warsawDate = (at: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Warsaw', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-
-/** The end (23:59:59.999 Europe/Warsaw) of the first business day after the Warsaw calendar day of `from`. */
-export function nextBusinessDayEnd(from: Date): Date {
-  let day = Date.parse(`${warsawDate(from)}T00:00:00Z`);
-  for (;;) {
-    day += 86_400_000;
-    const d = new Date(day);
-    const iso = d.toISOString().slice(0, 10);
-    if (d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !holidays(d.getUTCFullYear()).has(iso)) break;
-  }
-  // Warsaw's offset at that day's end: the wall clock there minus UTC.
-  const guess = new Date(day + 86_400_000 - 1);
-  const wall = Date.parse(
-    new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Warsaw', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
-      .format(guess)
-      .replace(' ', 'T') + 'Z',
-  );
-  const offset = wall - Math.floor(guess.getTime() / 1000) * 1000;
-  return new Date(guess.getTime() - offset);
-}

@@ -46,7 +46,7 @@ ul.flags li{margin:1pt 0}
 .note{font-weight:bold;margin-bottom:4pt}
 td:first-child.center{width:1%;white-space:nowrap}
 .account{break-inside:avoid}
-.sec-qr{border-top:0}
+.sec-qr{border-top:0;break-inside:avoid}
 .qr-block{break-inside:avoid;margin-top:4pt}
 .qr-row{display:flex;align-items:center;gap:10pt}
 .qr{margin:0;flex:none;width:150pt}
