@@ -1,7 +1,17 @@
-import { generateKeyPair, KeyObject, sign } from 'node:crypto';
+import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as der from './util/der';
 import { sha256Base64 } from './util/crypto';
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  extension,
+  keyIdentifier,
+  keyUsage,
+  name,
+  rsaSignedCertificate,
+  subjectKeyIdentifier,
+} from './util/x509';
 
 export type KeyUsage = 'KsefTokenEncryption' | 'SymmetricKeyEncryption';
 
@@ -17,9 +27,26 @@ export interface PublicKeyEntry {
   privateKey: KeyObject;
 }
 
-/** The sandbox's own "Ministry of Finance" keys: one RSA-2048 pair and self-signed certificate per usage. */
+/** The sandbox's certification authority: it signs the KSeF certificates (Authentication, Offline) it issues. */
+export interface CertificateAuthority {
+  certificateDer: Buffer;
+  /** Its subject, the issuer of every certificate it signs. */
+  name: Buffer;
+  /** Subject key identifier, the authority key identifier of what it signs. */
+  keyIdentifier: Buffer;
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+}
+
+/**
+ * The sandbox's own "Ministry of Finance" keys: one RSA-2048 pair and self-signed certificate per usage,
+ * and the CA of KSeF certificates.
+ */
 export class KeyStore {
-  constructor(readonly entries: readonly PublicKeyEntry[]) {}
+  constructor(
+    readonly entries: readonly PublicKeyEntry[],
+    readonly authority: CertificateAuthority,
+  ) {}
 
   forUsage(usage: KeyUsage): PublicKeyEntry {
     const entry = this.entries.find((e) => e.usage === usage);
@@ -35,62 +62,86 @@ export class KeyStore {
 
 const generateRsa = promisify(generateKeyPair);
 
-const SHA256_WITH_RSA = der.sequence(der.oid('1.2.840.113549.1.1.11'), der.nullValue());
+const YEAR_MS = 365 * 24 * 3_600_000;
 
-function name(commonName: string): Buffer {
-  const attribute = (type: string, value: Buffer) => der.set(der.sequence(der.oid(type), value));
-  return der.sequence(
-    attribute('2.5.4.6', der.printableString('PL')),
-    attribute('2.5.4.10', der.utf8String('Fast KSeF sandbox (not the Ministry of Finance)')),
-    attribute('2.5.4.3', der.utf8String(commonName)),
-  );
+function sandboxName(commonName: string): Buffer {
+  return name([
+    ['2.5.4.6', der.printableString('PL')],
+    ['2.5.4.10', der.utf8String('Fast KSeF sandbox (not the Ministry of Finance)')],
+    ['2.5.4.3', der.utf8String(commonName)],
+  ]);
 }
 
-/** A self-signed X.509 v3 certificate (RSA key encipherment) for the key pair. */
-function selfSigned(publicKey: KeyObject, privateKey: KeyObject, commonName: string, serial: Buffer, validFrom: Date, validTo: Date): Buffer {
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const extensions = der.explicit(
-    3,
-    der.sequence(
-      der.sequence(der.oid('2.5.29.19'), der.boolean(true), der.octetString(der.sequence())),
-      // keyUsage: keyEncipherment (bit 2) + dataEncipherment (bit 3) -> 0b0011_0000, 4 unused bits.
-      der.sequence(der.oid('2.5.29.15'), der.boolean(true), der.octetString(der.tlv(0x03, Buffer.from([4, 0x30])))),
-    ),
-  );
-  const tbs = der.sequence(
-    der.explicit(0, der.smallInteger(2)),
-    der.unsignedInteger(serial),
-    SHA256_WITH_RSA,
-    name(commonName),
-    der.sequence(der.time(validFrom), der.time(validTo)),
-    name(commonName),
-    spki,
-    extensions,
-  );
-  return der.sequence(tbs, SHA256_WITH_RSA, der.bitString(sign('sha256', tbs, privateKey)));
-}
+/** Whole seconds (what X.509 validity can say), an hour back so that a slightly slow client clock still sees it valid. */
+const validFromAt = (now: Date) => new Date(Math.floor(now.getTime() / 1000) * 1000 - 3_600_000);
 
 async function createEntry(usage: KeyUsage, now: Date, serial: Buffer): Promise<PublicKeyEntry> {
   const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
-  const validFrom = new Date(Math.floor(now.getTime() / 1000) * 1000 - 3_600_000);
-  const validTo = new Date(validFrom.getTime() + 2 * 365 * 24 * 3_600_000);
-  const certificateDer = selfSigned(publicKey, privateKey, `KSeF sandbox ${usage}`, serial, validFrom, validTo);
+  const validFrom = validFromAt(now);
+  const validTo = new Date(validFrom.getTime() + 2 * YEAR_MS);
+  const subject = sandboxName(`KSeF sandbox ${usage}`);
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const certificateDer = rsaSignedCertificate(
+    {
+      serial,
+      issuer: subject,
+      subject,
+      validFrom,
+      validTo,
+      spki,
+      extensions: [
+        extension('2.5.29.19', true, basicConstraints(false)),
+        // keyEncipherment + dataEncipherment: these keys only ever decrypt.
+        extension('2.5.29.15', true, keyUsage(0x30)),
+      ],
+    },
+    privateKey,
+  );
   return {
     usage,
     certificateDer,
     certificateId: sha256Base64(certificateDer),
-    publicKeyId: sha256Base64(publicKey.export({ type: 'spki', format: 'der' })),
+    publicKeyId: sha256Base64(spki),
     validFrom,
     validTo,
     privateKey,
   };
 }
 
+async function createAuthority(now: Date, serial: Buffer): Promise<CertificateAuthority> {
+  const { publicKey, privateKey } = await generateRsa('rsa', { modulusLength: 2048 });
+  const validFrom = validFromAt(now);
+  const subject = sandboxName('KSeF sandbox CA');
+  const spki = publicKey.export({ type: 'spki', format: 'der' });
+  const id = keyIdentifier(spki);
+  const certificateDer = rsaSignedCertificate(
+    {
+      serial,
+      issuer: subject,
+      subject,
+      validFrom,
+      // Outlives every certificate it signs (2 years from a validFrom the client may put ahead).
+      validTo: new Date(validFrom.getTime() + 10 * YEAR_MS),
+      spki,
+      extensions: [
+        extension('2.5.29.19', true, basicConstraints(true)),
+        // keyCertSign + cRLSign.
+        extension('2.5.29.15', true, keyUsage(0x06)),
+        extension('2.5.29.14', false, subjectKeyIdentifier(id)),
+        extension('2.5.29.35', false, authorityKeyIdentifier(id)),
+      ],
+    },
+    privateKey,
+  );
+  return { certificateDer, name: subject, keyIdentifier: id, publicKey, privateKey };
+}
+
 export async function createKeyStore(now: Date, random: (bytes: number) => Buffer): Promise<KeyStore> {
   const serial = () => Buffer.concat([Buffer.from([0x01]), random(8)]);
-  const entries = await Promise.all([
+  const [tokenKey, symmetricKey, authority] = await Promise.all([
     createEntry('KsefTokenEncryption', now, serial()),
     createEntry('SymmetricKeyEncryption', now, serial()),
+    createAuthority(now, serial()),
   ]);
-  return new KeyStore(entries);
+  return new KeyStore([tokenKey, symmetricKey], authority);
 }

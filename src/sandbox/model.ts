@@ -64,6 +64,52 @@ export interface KsefTokenRecord {
   revoked: boolean;
 }
 
+export const KSEF_CERTIFICATE_TYPES = ['Authentication', 'Offline'] as const;
+export type KsefCertificateType = (typeof KSEF_CERTIFICATE_TYPES)[number];
+
+/** A certificate's own name (`certificateName`, 5–100 characters of these). */
+export const CERTIFICATE_NAME = /^[a-zA-Z0-9_\- ąćęłńóśźżĄĆĘŁŃÓŚŹŻ]{5,100}$/;
+
+/** `Blocked` (a revocation in progress) never occurs here: revocation takes effect at once. */
+export const CERTIFICATE_STATUSES = ['Active', 'Blocked', 'Revoked', 'Expired'] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
+
+/**
+ * A KSeF certificate. It belongs to the authenticated subject (here always a NIP), not to a context: the
+ * same subject sees the same certificates in every context it signs in to.
+ */
+export interface KsefCertificate {
+  /** 16 upper-case hex digits, equal to the X.509 serial number. */
+  serialNumber: string;
+  ownerNip: string;
+  name: string;
+  type: KsefCertificateType;
+  commonName: string;
+  der: Buffer;
+  /** SubjectPublicKeyInfo DER of the certified key. */
+  spki: Buffer;
+  validFrom: Date;
+  validTo: Date;
+  requestDate: Date;
+  revoked: boolean;
+}
+
+/** A certificate request (`POST /certificates/enrollments`) whose CSR passed every check. */
+export interface CertificateEnrollment {
+  referenceNumber: string;
+  ownerNip: string;
+  requestDate: Date;
+  name: string;
+  type: KsefCertificateType;
+  /** The CSR's subject Name, DER as sent (the certificate carries exactly it). */
+  subject: Buffer;
+  commonName: string;
+  spki: Buffer;
+  validFrom?: Date;
+  status: StatusInfo;
+  certificateSerialNumber?: string;
+}
+
 export interface Challenge {
   value: string;
   timestamp: Date;

@@ -57,6 +57,10 @@ export interface SandboxOptions {
   exportInvoiceLimit?: number;
   /** Reject invoices whose P_1 is after the day they were received (status 450); default true. */
   rejectFutureIssueDate?: boolean;
+  /** Certificate requests a subject may ever file (`/certificates/limits` enrollment); default 300, KSeF's for a NIP. */
+  maxCertificateEnrollments?: number;
+  /** Active KSeF certificates a subject may hold (`/certificates/limits` certificate); default 100, KSeF's for a NIP. */
+  maxActiveCertificates?: number;
 }
 
 export interface ResolvedOptions {
@@ -75,6 +79,8 @@ export interface ResolvedOptions {
   metadataQueryLimit: number;
   exportInvoiceLimit: number;
   rejectFutureIssueDate: boolean;
+  maxCertificateEnrollments: number;
+  maxActiveCertificates: number;
 }
 
 /** crypto.randomBytes drawn from a pool: ids are minted per request, and small sync calls are costly. */
@@ -96,6 +102,12 @@ const nonNegative = (name: string, value: number | undefined, fallback: number):
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`SandboxOptions.${name} must be a non-negative number`);
   return value;
+};
+
+const count = (name: string, value: number | undefined, fallback: number): number => {
+  const v = nonNegative(name, value, fallback);
+  if (!Number.isInteger(v)) throw new RangeError(`SandboxOptions.${name} must be an integer`);
+  return v;
 };
 
 export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
@@ -120,5 +132,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     metadataQueryLimit: positive('metadataQueryLimit', options.metadataQueryLimit, 10_000),
     exportInvoiceLimit: positive('exportInvoiceLimit', options.exportInvoiceLimit, 10_000),
     rejectFutureIssueDate: options.rejectFutureIssueDate ?? true,
+    maxCertificateEnrollments: count('maxCertificateEnrollments', options.maxCertificateEnrollments, 300),
+    maxActiveCertificates: count('maxActiveCertificates', options.maxActiveCertificates, 100),
   };
 }

@@ -3,16 +3,18 @@ import { createKeyStore, KeyStore } from './keys';
 import { RateLimiter } from './limits/rate-limiter';
 import {
   AuthOperation,
+  CertificateEnrollment,
   Challenge,
   ExportJob,
   InvoiceRecord,
   IssuedJwt,
+  KsefCertificate,
   KsefTokenRecord,
   Session,
 } from './model';
 import { ResolvedOptions } from './options';
 import { Cursors } from './util/continuation';
-import { ksefNumber, referenceNumber, ReferenceType } from './util/ids';
+import { certificateSerial, ksefNumber, referenceNumber, ReferenceType } from './util/ids';
 import { warsawCompactDay } from './util/time';
 
 type Timer = { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate };
@@ -44,6 +46,9 @@ export class SandboxState {
   /** Technical corrections by the hash of the invoice they correct. */
   readonly correctionsByHash = new Map<string, InvoiceRecord[]>();
   readonly exports = new Map<string, ExportJob>();
+  readonly certificateEnrollments = new Map<string, CertificateEnrollment>();
+  /** KSeF certificates by serial number. */
+  readonly certificates = new Map<string, KsefCertificate>();
   /** NIPs allowed to send invoices with attachments (POST /testdata/attachment). */
   readonly attachmentNips = new Set<string>();
   readonly rateLimiter: RateLimiter;
@@ -95,6 +100,10 @@ export class SandboxState {
     return this.unique(() => ksefNumber(sellerNip, day, this.random(6)));
   }
 
+  newCertificateSerial(): string {
+    return this.unique(() => certificateSerial(this.random(8)));
+  }
+
   nextTraceId(): string {
     this.traceCounter++;
     return this.traceCounter.toString(16).padStart(32, '0');
@@ -130,7 +139,7 @@ export class SandboxState {
     this.timers.clear();
   }
 
-  /** Forgets all data (sessions, invoices, tokens, auth); keys and configuration stay. */
+  /** Forgets all data (sessions, invoices, tokens, auth, certificates); keys and configuration stay. */
   clearData(): void {
     for (const t of this.timers) {
       if (t.kind === 'timeout') clearTimeout(t.handle);
@@ -148,6 +157,8 @@ export class SandboxState {
     this.invoicesByHash.clear();
     this.correctionsByHash.clear();
     this.exports.clear();
+    this.certificateEnrollments.clear();
+    this.certificates.clear();
     this.attachmentNips.clear();
     this.rateLimiter.reset();
   }
@@ -171,6 +182,8 @@ export class SandboxState {
         sessions: { online, batch, open },
         invoices: this.invoicesByKsefNumber.size,
         exports: this.exports.size,
+        certificateEnrollments: this.certificateEnrollments.size,
+        certificates: this.certificates.size,
         pendingTasks: this.timers.size,
       },
       faults: this.faults.snapshot(),

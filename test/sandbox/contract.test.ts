@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describeWithShared, readSample } from '../support/shared';
 import { PartUploadRequest, prepareBatch, uploadPart, zipOf } from './support/batch';
 import { contract, ContractValidator, ContractViolation } from './support/contract';
+import { buildCsr } from './support/csr';
 import { bearer, exceptionCode, json } from './support/http';
 import { sendInvoiceRequest, Tokens } from './support/independent-client';
 import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox';
@@ -42,6 +43,13 @@ const IMPLEMENTED = [
   'GET /limits/context',
   'POST /testdata/attachment',
   'POST /testdata/attachment/revoke',
+  'GET /certificates/limits',
+  'GET /certificates/enrollments/data',
+  'POST /certificates/enrollments',
+  'GET /certificates/enrollments/{referenceNumber}',
+  'POST /certificates/retrieve',
+  'POST /certificates/query',
+  'POST /certificates/{certificateSerialNumber}/revoke',
 ];
 
 /** Operations with no request data the sandbox could reject with a 400 in this tour. */
@@ -54,6 +62,9 @@ const WITHOUT_400 = [
   'POST /auth/token/refresh',
   'GET /sessions/{referenceNumber}/invoices/failed',
   'GET /invoices/exports/{referenceNumber}',
+  'GET /certificates/limits',
+  // Its only 400 (25001) is for authentication methods the sandbox does not have.
+  'GET /certificates/enrollments/data',
 ];
 
 const withAttachment = (xml: Buffer) =>
@@ -224,6 +235,35 @@ describeWithShared('sandbox: conformance to the official open-api.json', () => {
       expect(gone.statusCode).toBe(410);
       expect(json(gone)).toMatchObject({ title: 'Gone', status: 410, detail: 'Operacja wygasła i nie jest już dostępna.' });
       expect(exceptionCode(await raw.get('sessions/x', { headers: bearer(later) }))).toBe(21405);
+    });
+
+    it('answers the certificate operations within the contract, errors included', async () => {
+      const { client, raw } = t;
+      const current = await client.authenticate(openModeToken(SELLER_NIP), { type: 'Nip', value: SELLER_NIP });
+      const bearerOf = { bearer: current.accessToken };
+      const headers = { headers: bearer(current.accessToken) };
+      await client.call('GET', 'certificates/limits', { ...bearerOf, expected: 200 });
+      const data = await client.call<Record<string, string>>('GET', 'certificates/enrollments/data', { ...bearerOf, expected: 200 });
+      const csr = buildCsr(data, generateKeyPairSync('ec', { namedCurve: 'prime256v1' })).toString('base64');
+      const enrolled = await client.call<{ referenceNumber: string }>('POST', 'certificates/enrollments', {
+        ...bearerOf,
+        json: { certificateName: 'Certyfikat offline', certificateType: 'Offline', csr, validFrom: clock.now().toISOString() },
+        expected: 202,
+      });
+      let status: { status: { code: number }; certificateSerialNumber?: string };
+      do status = await client.call('GET', `certificates/enrollments/${enrolled.referenceNumber}`, { ...bearerOf, expected: 200 });
+      while (status.status.code === 100);
+      const serial = status.certificateSerialNumber!;
+      await client.call('POST', 'certificates/retrieve', { ...bearerOf, json: { certificateSerialNumbers: [serial] }, expected: 200 });
+      await client.call('POST', 'certificates/query?pageSize=10&pageOffset=0', { ...bearerOf, json: { type: 'Offline', status: 'Active' }, expected: 200 });
+      await client.call('POST', `certificates/${serial}/revoke`, { ...bearerOf, json: { revocationReason: 'Superseded' }, expected: 204 });
+
+      await raw.post('certificates/enrollments', { json: { certificateName: 'x' }, ...headers });
+      await raw.post('certificates/enrollments', { json: { certificateName: 'Certyfikat offline', certificateType: 'Offline', csr: 'AAAA' }, ...headers });
+      await raw.get('certificates/enrollments/20260101-EH-0000000000-0000000000-00', { headers: { ...headers.headers, 'x-error-format': 'problem-details' } });
+      await raw.post('certificates/retrieve', { json: { certificateSerialNumbers: [] }, ...headers });
+      await raw.post('certificates/query?pageSize=100', { json: {}, ...headers });
+      expect(exceptionCode(await raw.post(`certificates/${serial}/revoke`, { json: {}, ...headers }))).toBe(25009);
     });
 
     it('covered every implemented operation with a success, and 400/401/403/410/429 answers', () => {

@@ -1,12 +1,22 @@
+import { X509Certificate } from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
 import { registerToken } from '../auth/ksef-tokens';
+import { issueWithNewKey } from '../certificates/issuing';
 import { SeedError, SeedItem, seedInvoices } from '../invoices/seed';
 import { validateRateLimitTable } from '../limits/rate-limiter';
-import { ContextType, OPEN_MODE_PERMISSIONS, TOKEN_PERMISSIONS, TokenPermission } from '../model';
+import {
+  CERTIFICATE_NAME,
+  ContextType,
+  KSEF_CERTIFICATE_TYPES,
+  KsefCertificateType,
+  OPEN_MODE_PERMISSIONS,
+  TOKEN_PERMISSIONS,
+  TokenPermission,
+} from '../model';
 import { expireSessions } from '../sessions/lifecycle';
 import { SandboxState } from '../state';
 import { INTERNAL_ID, NIP } from '../util/ids';
-import { ksefDateTime } from '../util/time';
+import { ksefDateTime, parseApiDateTime } from '../util/time';
 import { OutageMode } from './faults';
 
 /**
@@ -181,6 +191,34 @@ export function adminRoutes(state: SandboxState): Router {
         invoicingDate: ksefDateTime(inv.invoicingDate),
         permanentStorageDate: ksefDateTime(inv.permanentStorageDate!),
       })),
+    });
+  });
+
+  router.post('/certificates', async (req, res) => {
+    const body = bodyOf(req);
+    const nip = body.nip;
+    if (typeof nip !== 'string' || !NIP.test(nip)) throw new AdminError('nip must be a valid NIP');
+    const keyType = body.keyType ?? 'EC';
+    if (keyType !== 'RSA' && keyType !== 'EC') throw new AdminError("keyType must be 'RSA' or 'EC'");
+    const type = (body.certificateType ?? 'Offline') as KsefCertificateType;
+    if (!KSEF_CERTIFICATE_TYPES.includes(type)) throw new AdminError("certificateType must be 'Offline' or 'Authentication'");
+    const name = body.certificateName ?? `Certyfikat ${type} z sandboxa`;
+    if (typeof name !== 'string' || !CERTIFICATE_NAME.test(name)) {
+      throw new AdminError('certificateName must be 5..100 letters, digits, spaces, _ or -');
+    }
+    let validFrom: Date | undefined;
+    if (body.validFrom !== undefined) {
+      validFrom = typeof body.validFrom === 'string' ? parseApiDateTime(body.validFrom) : undefined;
+      if (!validFrom) throw new AdminError('validFrom must be a date-time');
+    }
+    const keys = await state.keysReady;
+    const { certificate, privateKey } = await issueWithNewKey(state, keys.authority, { nip, keyType, type, name, validFrom });
+    res.status(201).json({
+      serialNumber: certificate.serialNumber,
+      validFrom: ksefDateTime(certificate.validFrom),
+      validTo: ksefDateTime(certificate.validTo),
+      certificatePem: new X509Certificate(certificate.der).toString(),
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
     });
   });
 

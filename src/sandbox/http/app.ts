@@ -3,6 +3,7 @@ import { adminRoutes } from '../admin/routes';
 import { ksefTokenRoutes } from '../auth/ksef-tokens';
 import { publicKeyRoutes } from '../auth/public-keys';
 import { authRoutes } from '../auth/routes';
+import { certificateRoutes } from '../certificates/routes';
 import { invoiceRoutes } from '../invoices/routes';
 import { Fa3SchemaValidator } from '../invoices/xsd';
 import { limitRoutes } from '../limits/routes';
@@ -82,6 +83,7 @@ export function buildApp(state: SandboxState, validator: Fa3SchemaValidator | un
     sessionStatusRoutes(state),
     invoiceRoutes(state),
     limitRoutes(state),
+    certificateRoutes(state),
   );
   app.use('/v2', api);
   app.use(notFound(state));

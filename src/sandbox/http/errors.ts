@@ -99,6 +99,25 @@ export const ksef = {
     new KsefError(21182, 'Osiągnięto limit trwających eksportów.', [
       `Dla uwierzytelnionego podmiotu w bieżącym kontekście osiągnięto maksymalny limit ${limit} równoczesnych eksportów faktur. Spróbuj ponownie później.`,
     ]),
+  csrSubjectMismatch: (details: string[]) =>
+    new KsefError(25003, 'Dane w CSR nie zgadzają się z danymi w użytym wektorze uwierzytelniającym.', details),
+  csrInvalid: (detail: string) => new KsefError(25004, 'Niepoprawny format CSR lub niepoprawny podpis CSR.', [detail]),
+  enrollmentNotFound: (ref: string) =>
+    new KsefError(25005, 'Wniosek certyfikacyjny o podanym numerze referencyjnym nie istnieje.', [
+      `Wniosek certyfikacyjny o numerze referencyjnym ${ref} nie został znaleziony.`,
+    ]),
+  enrollmentLimit: (limit: number) =>
+    new KsefError(25006, 'Osiągnięto limit możliwych do złożenia wniosków certyfikacyjnych.', [`Limit wniosków: ${limit}.`]),
+  certificateLimit: (limit: number) =>
+    new KsefError(25007, 'Osiągnięto limit dopuszczalnej liczby posiadanych certyfikatów.', [`Limit aktywnych certyfikatów: ${limit}.`]),
+  certificateNotFound: (serial: string) =>
+    new KsefError(25008, 'Certyfikat o podanym numerze seryjnym nie istnieje.', [`Certyfikat o numerze seryjnym ${serial} nie został znaleziony.`]),
+  certificateNotRevocable: (serial: string, status: string) =>
+    new KsefError(25009, 'Nie można odwołać wskazanego certyfikatu, ponieważ jest już odwołany, zablokowany lub nieważny.', [
+      `Certyfikat ${serial} ma status ${status}.`,
+    ]),
+  csrKey: (detail: string) => new KsefError(25010, 'Nieprawidłowy typ lub długość klucza.', [detail]),
+  csrSignatureAlgorithm: (detail: string) => new KsefError(25011, 'Nieprawidłowy algorytm podpisu CSR.', [detail]),
   tokenPermissions: (missing: string[]) =>
     new KsefError(26001, 'Nie można nadać tokenowi uprawnień których nie posiadasz.', [`Brakujące uprawnienia: ${missing.join(', ')}.`]),
   tokenContextType: (type: string) =>

@@ -33,6 +33,19 @@ export const KSEF_NUMBER =
 export const NIP = /^[1-9]((\d[1-9])|([1-9]\d))\d{7}$/;
 export const INTERNAL_ID = /^[1-9]((\d[1-9])|([1-9]\d))\d{7}-\d{5}$/;
 
+/** KSeF certificate serial numbers: 8 bytes in upper-case hex (e.g. `01F20A5D352AE590`, PROTOCOL.md §10). */
+export const CERTIFICATE_SERIAL = /^[0-9A-F]{16}$/;
+
+/**
+ * A certificate serial from 8 random bytes. The first byte is kept in 0x01..0x7F: a positive INTEGER of
+ * exactly 8 bytes, so the X.509 serial reads back as the same 16 digits (no sign byte, no lost leading zero).
+ */
+export function certificateSerial(random8: Buffer): string {
+  const bytes = Buffer.from(random8);
+  bytes[0] = (bytes[0] % 0x7f) + 1;
+  return bytes.toString('hex').toUpperCase();
+}
+
 /** `YYYYMMDD-TT-XXXXXXXXXX-XXXXXXXXXX-CC` from 10 random bytes. */
 export function referenceNumber(type: ReferenceType, compactDay: string, random10: Buffer): string {
   const hex = random10.toString('hex').toUpperCase();

@@ -1,5 +1,6 @@
 import { ksef } from '../http/errors';
 import { isBase64 } from './crypto';
+import { parseApiDateTime } from './time';
 
 interface Presence {
   required?: boolean;
@@ -93,6 +94,15 @@ export class BodyReader {
     return v;
   }
 
+  /** An API date-time (without an offset: Warsaw time). */
+  dateTime(key: string, rules: Presence = {}): Date | undefined {
+    const v = this.string(key, rules);
+    if (v === undefined) return undefined;
+    const parsed = parseApiDateTime(v);
+    if (!parsed) return void this.fail(key, 'must be a date-time');
+    return parsed;
+  }
+
   /** Standard Base64 with padding; `decodedLength` checks the decoded byte count. */
   base64(key: string, rules: Presence & { decodedLength?: number; length?: number } = {}): Buffer | undefined {
     const v = this.string(key, { required: rules.required, length: rules.length });
@@ -143,7 +153,7 @@ export class BodyReader {
     return items as T[];
   }
 
-  stringArray(key: string, rules: Presence & { max?: number; pattern?: RegExp } = {}): string[] | undefined {
+  stringArray(key: string, rules: Presence & { min?: number; max?: number; pattern?: RegExp } = {}): string[] | undefined {
     const items = this.array(key, rules);
     if (!items) return undefined;
     if (items.some((i) => typeof i !== 'string' || (rules.pattern && !rules.pattern.test(i)))) {

@@ -53,7 +53,8 @@ export class ContractValidator {
 
   constructor(specPath = sharedPath('ksef', 'official', 'open-api.json')) {
     const spec = JSON.parse(fs.readFileSync(specPath, 'utf8')) as { paths: Record<string, Json>; components: Json };
-    this.ajv = new Ajv({ strict: false, allErrors: true });
+    // Not unicode regexes: the spec's patterns are .NET ones, and certificateName's escapes a space (`\ `).
+    this.ajv = new Ajv({ strict: false, allErrors: true, unicodeRegExp: false });
     addFormats(this.ajv);
     this.ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
     this.ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });

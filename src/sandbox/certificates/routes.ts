@@ -1,0 +1,193 @@
+import { Router } from 'express';
+import { AuthorizedCall, Caller, protectedBy, query } from '../http/endpoint';
+import { gone, ksef } from '../http/errors';
+import { CERTIFICATE_NAME, CERTIFICATE_STATUSES, CertificateEnrollment, contextNip, KSEF_CERTIFICATE_TYPES, KsefCertificate } from '../model';
+import { SandboxState } from '../state';
+import { CERTIFICATE_SERIAL, REFERENCE_NUMBER } from '../util/ids';
+import { ksefDateTime } from '../util/time';
+import { BodyReader } from '../util/validate';
+import { readCertificateRequest } from './csr';
+import { certificateLimits, certificateStatus, ENROLLMENT_STATUS, submitEnrollment } from './issuing';
+import { enrollmentData, subjectDifferences } from './subject';
+
+/**
+ * KSeF certificates (`/certificates/*`, certyfikaty-KSeF.md): limits, enrollment data, requests with a
+ * PKCS#10 CSR processed asynchronously, retrieval, metadata queries and revocation.
+ *
+ * Certificates belong to the authenticated subject, whatever the context. KSeF reads that subject from
+ * the signature used to authenticate and refuses token-authenticated callers (25001/25002, and revocation
+ * "is not available" to them); the sandbox authenticates with tokens only, so it takes the token's owner
+ * instead — the NIP of its Nip or InternalId context (the only contexts a token reaches), as if that
+ * company had signed in with its seal.
+ */
+
+const ownerOf = (caller: Caller): string => contextNip(caller.context)!;
+
+/** Status of a request stays available for 30 days (open-api.json), then 410. */
+const ENROLLMENT_RETENTION_MS = 30 * 24 * 3_600_000;
+
+const REVOCATION_REASONS = ['Unspecified', 'Superseded', 'KeyCompromise'] as const;
+
+function listItem(cert: KsefCertificate, now: Date) {
+  return {
+    certificateSerialNumber: cert.serialNumber,
+    name: cert.name,
+    type: cert.type,
+    commonName: cert.commonName,
+    status: certificateStatus(cert, now),
+    subjectIdentifier: { type: 'Nip', value: cert.ownerNip },
+    validFrom: ksefDateTime(cert.validFrom),
+    validTo: ksefDateTime(cert.validTo),
+    requestDate: ksefDateTime(cert.requestDate),
+  };
+}
+
+export function certificateRoutes(state: SandboxState): Router {
+  const router = Router();
+  const authorized = (handler: (call: AuthorizedCall) => unknown) => protectedBy(state, 'access', { group: 'other' }, handler);
+
+  router.get(
+    '/certificates/limits',
+    authorized(({ res, caller, now }) => {
+      res.json(certificateLimits(state, ownerOf(caller), now));
+    }),
+  );
+
+  router.get(
+    '/certificates/enrollments/data',
+    authorized(({ res, caller }) => {
+      res.json(enrollmentData(ownerOf(caller)));
+    }),
+  );
+
+  router.post(
+    '/certificates/enrollments',
+    authorized(async ({ req, res, caller, now }) => {
+      const keys = await state.keysReady;
+      const r = BodyReader.of(req.body);
+      const name = r.string('certificateName', { required: true, min: 5, max: 100, pattern: CERTIFICATE_NAME });
+      const type = r.enumOf('certificateType', KSEF_CERTIFICATE_TYPES, { required: true });
+      const csr = r.base64('csr', { required: true });
+      const validFrom = r.dateTime('validFrom');
+      r.done();
+
+      const ownerNip = ownerOf(caller);
+      const limits = certificateLimits(state, ownerNip, now);
+      if (limits.enrollment.remaining === 0) throw ksef.enrollmentLimit(limits.enrollment.limit);
+      if (limits.certificate.remaining === 0) throw ksef.certificateLimit(limits.certificate.limit);
+      const request = readCertificateRequest(csr!);
+      const data = enrollmentData(ownerNip);
+      const differences = subjectDifferences(data, request.attributes);
+      if (differences.length) throw ksef.csrSubjectMismatch(differences);
+
+      // The spec's only example of a request reference number has type EH.
+      const enrollment: CertificateEnrollment = {
+        referenceNumber: state.newReference('EH', now),
+        ownerNip,
+        requestDate: now,
+        name: name!,
+        type: type!,
+        subject: request.subject,
+        commonName: data.commonName,
+        spki: request.spki,
+        validFrom,
+        status: ENROLLMENT_STATUS.accepted(),
+      };
+      submitEnrollment(state, keys.authority, enrollment);
+      res.status(202).json({ referenceNumber: enrollment.referenceNumber, timestamp: ksefDateTime(now) });
+    }),
+  );
+
+  router.get(
+    '/certificates/enrollments/:referenceNumber',
+    authorized(({ req, res, caller, now }) => {
+      const ref = String(req.params.referenceNumber);
+      if (!REFERENCE_NUMBER.test(ref)) throw ksef.validation(['referenceNumber: must be a 36-character reference number']);
+      const enrollment = state.certificateEnrollments.get(ref);
+      if (!enrollment || enrollment.ownerNip !== ownerOf(caller)) throw ksef.enrollmentNotFound(ref);
+      if (now.getTime() - enrollment.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw gone();
+      res.json({
+        requestDate: ksefDateTime(enrollment.requestDate),
+        status: enrollment.status,
+        ...(enrollment.certificateSerialNumber ? { certificateSerialNumber: enrollment.certificateSerialNumber } : {}),
+      });
+    }),
+  );
+
+  router.post(
+    '/certificates/retrieve',
+    authorized(({ req, res, caller }) => {
+      const r = BodyReader.of(req.body);
+      const serials = r.stringArray('certificateSerialNumbers', { required: true, min: 1, max: 10, pattern: CERTIFICATE_SERIAL });
+      r.done();
+      const ownerNip = ownerOf(caller);
+      // Unknown serials and other subjects' certificates are left out (the spec names no error for them).
+      const found = [...new Set(serials)].flatMap((serial) => {
+        const cert = state.certificates.get(serial);
+        return cert && cert.ownerNip === ownerNip ? [cert] : [];
+      });
+      res.json({
+        certificates: found.map((cert) => ({
+          certificate: cert.der.toString('base64'),
+          certificateName: cert.name,
+          certificateSerialNumber: cert.serialNumber,
+          certificateType: cert.type,
+        })),
+      });
+    }),
+  );
+
+  router.post(
+    '/certificates/query',
+    authorized(({ req, res, caller, now }) => {
+      const pageSize = query.int(req, 'pageSize', { min: 10, max: 50, fallback: 10 });
+      const pageOffset = query.int(req, 'pageOffset', { min: 0, max: 1_000_000, fallback: 0 });
+      // Every filter is optional, and so is the body.
+      const r = BodyReader.of(req.body ?? {});
+      const serial = r.string('certificateSerialNumber', { pattern: CERTIFICATE_SERIAL });
+      const name = r.string('name');
+      const type = r.enumOf('type', KSEF_CERTIFICATE_TYPES);
+      const status = r.enumOf('status', CERTIFICATE_STATUSES);
+      const expiresAfter = r.dateTime('expiresAfter');
+      r.done();
+      const ownerNip = ownerOf(caller);
+      const matching = [...state.certificates.values()]
+        .filter(
+          (c) =>
+            c.ownerNip === ownerNip &&
+            (serial === undefined || c.serialNumber === serial) &&
+            // "contains"; case-insensitive like a database collation would be.
+            (name === undefined || c.name.toLowerCase().includes(name.toLowerCase())) &&
+            (type === undefined || c.type === type) &&
+            (status === undefined || certificateStatus(c, now) === status) &&
+            (expiresAfter === undefined || c.validTo.getTime() > expiresAfter.getTime()),
+        )
+        .sort((a, b) => b.requestDate.getTime() - a.requestDate.getTime() || a.serialNumber.localeCompare(b.serialNumber));
+      const start = pageOffset * pageSize;
+      res.json({
+        certificates: matching.slice(start, start + pageSize).map((c) => listItem(c, now)),
+        hasMore: matching.length > start + pageSize,
+      });
+    }),
+  );
+
+  router.post(
+    '/certificates/:certificateSerialNumber/revoke',
+    authorized(({ req, res, caller, now }) => {
+      const serial = String(req.params.certificateSerialNumber);
+      if (!CERTIFICATE_SERIAL.test(serial)) throw ksef.validation(['certificateSerialNumber: must be 16 upper-case hex digits']);
+      const r = BodyReader.of(req.body ?? {});
+      // Validated only: no KSeF answer reports the reason back.
+      r.enumOf('revocationReason', REVOCATION_REASONS);
+      r.done();
+      const cert = state.certificates.get(serial);
+      if (!cert || cert.ownerNip !== ownerOf(caller)) throw ksef.certificateNotFound(serial);
+      const status = certificateStatus(cert, now);
+      if (status !== 'Active') throw ksef.certificateNotRevocable(serial, status);
+      cert.revoked = true;
+      res.status(204).end();
+    }),
+  );
+
+  return router;
+}
