@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { X509Certificate, constants, generateKeyPairSync, randomBytes, verify, type KeyObject } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { X509Certificate, constants, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,19 +20,22 @@ jest.setTimeout(120_000);
 const b64 = (b: Buffer) => b.toString('base64');
 const run = promisify(execFile);
 
-/** A self-signed certificate from the openssl CLI (Node cannot issue one) standing in for a KSeF Offline certificate. */
-function offlineCertificate(kind: 'rsa' | 'ec', serial: string) {
-  const key: KeyObject = kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey;
-  const privateKeyPem = key.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'offline-cert-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'key.pem'), privateKeyPem);
-    execFileSync('openssl', ['req', '-x509', '-new', '-key', path.join(dir, 'key.pem'), '-subj', '/CN=Offline 5265877635', '-days', '2', '-set_serial', `0x${serial}`, '-out', path.join(dir, 'cert.pem')]);
-    const certificatePem = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
-    return { certificatePem, privateKeyPem, cert: new X509Certificate(certificatePem) };
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+interface IssuedCertificate {
+  certificatePem: string;
+  privateKeyPem: string;
+  cert: X509Certificate;
+}
+
+/** A KSeF Offline certificate and its key, issued by the sandbox's certificate authority (as KSeF would). */
+async function offlineCertificate(k: KsefStack, keyType: 'RSA' | 'EC'): Promise<IssuedCertificate> {
+  const issued = (await k.sandboxAdmin('POST', '/sandbox/certificates', { nip: '5265877635', keyType, certificateType: 'Offline' })) as {
+    certificatePem: string;
+    privateKeyPem: string;
+    serialNumber: string;
+  };
+  const cert = new X509Certificate(issued.certificatePem);
+  expect(cert.serialNumber.toUpperCase()).toBe(issued.serialNumber.toUpperCase());
+  return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem, cert };
 }
 
 /** Checks a KOD II link's signature with the certificate's public key, independently of our signing code (FA3.md §4.2). */
@@ -99,12 +102,14 @@ describeWithShared('offline mode and outage simulation', () => {
     }
   };
   const vat = readSample('fa3-vat.xml');
-  const rsa = offlineCertificate('rsa', '01F20A5D352AE590');
-  const ec = offlineCertificate('ec', '0A1B2C3D4E5F6071');
+  let rsa: IssuedCertificate;
+  let ec: IssuedCertificate;
   const technical = basic('offline-erp@example.com', 'technical-pass-1');
 
   beforeAll(async () => {
     k = await startKsefStack();
+    rsa = await offlineCertificate(k, 'RSA');
+    ec = await offlineCertificate(k, 'EC');
     await http().post('/admin/users').set('Authorization', adminAuth).send({ email: 'offline-erp@example.com', password: 'technical-pass-1', role: 'technical' });
   });
   afterAll(() => k.close());
@@ -170,7 +175,8 @@ describeWithShared('offline mode and outage simulation', () => {
     ] as const) {
       const stored = await http().put('/ksef/test/credentials').set('Authorization', adminAuth).send({ offlineCertificate: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } });
       expect(stored.status).toBe(200);
-      expect(stored.body.offlineCertificate).toMatchObject({ serialNumber: cert.cert.serialNumber.toUpperCase(), subject: 'CN=Offline 5265877635' });
+      expect(stored.body.offlineCertificate).toMatchObject({ serialNumber: cert.cert.serialNumber.toUpperCase(), subject: cert.cert.subject.split('\n').join(', ') });
+      expect(stored.body.offlineCertificate.subject).toContain('5265877635');
       expect(JSON.stringify(stored.body)).not.toMatch(/BEGIN/);
       expect(stored.body.ksefTokenConfigured).toBe(true);
       for (const number of numbers) {
@@ -394,7 +400,7 @@ describeWithShared('send-batch within the batch limits', () => {
   beforeAll(async () => {
     // Small limits so a few invoices exercise them: 2 invoices or 9,000 bytes per session, 1,000-byte parts.
     k = await startKsefStack({ env: { OFFLINE_BATCH_MAX_INVOICES: '2', OFFLINE_BATCH_MAX_BYTES: '9000', OFFLINE_BATCH_PART_BYTES: '1000' } });
-    const cert = offlineCertificate('rsa', '01F20A5D352AE591');
+    const cert = await offlineCertificate(k, 'RSA');
     await http().put('/ksef/test/credentials').set('Authorization', adminAuth).send({ offlineCertificate: { certificatePem: cert.certificatePem, privateKeyPem: cert.privateKeyPem } });
   });
   afterAll(() => k.close());
