@@ -121,6 +121,8 @@ export interface SyncedInvoicesTable {
   error_message: string | null;
   attempts: Generated<number>;
   next_attempt_at: Date | null;
+  /** When its references were stored and resolved (by the sync or the pass over invoices we sent). */
+  relations_indexed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -100,7 +100,6 @@ export class KsefProxy {
       void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, secrets, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
-    this.outbox.extraWork = () => this.offline.work();
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
       startDate: config.ksef.syncStart,
@@ -109,6 +108,8 @@ export class KsefProxy {
       crossProcess: Boolean(config.databaseUrl),
     });
     this.syncSchedule = new SyncSchedule(db, this.sync, config.ksef.syncIntervalMs, logger);
+    // The outbox worker's other duties: the offline queue, and linking the invoices we sent.
+    this.outbox.extraWork = async () => (await this.offline.work()) + (await this.sync.linkSentInvoices());
     this.db = db;
   }
 

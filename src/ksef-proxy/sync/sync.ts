@@ -83,6 +83,49 @@ export class InvoiceSync {
     return outcome.result;
   }
 
+  /**
+   * Indexes the relations of numbered invoices no sync has covered yet - the ones we sent ourselves - so
+   * their advance groups and corrections link without waiting for a sync. Runs under the sync's lock (a
+   * running sync covers them itself); returns how many invoices it covered.
+   */
+  async linkSentInvoices(batchSize = 200): Promise<number> {
+    const due = await this.db
+      .selectFrom('synced_invoices')
+      .select(['company_id', 'environment'])
+      .distinct()
+      .where('relations_indexed_at', 'is', null)
+      .where('ksef_number', 'is not', null)
+      .execute();
+    let covered = 0;
+    for (const { company_id: companyId, environment } of due) {
+      const outcome = await tryAdvisoryLock(this.db, lockName(companyId, environment), this.options.crossProcess, () =>
+        this.db.transaction().execute(async (trx) => {
+          const rows = await trx
+            .selectFrom('synced_invoices')
+            .select(['id', 'ksef_number', 'xml'])
+            .where('company_id', '=', companyId)
+            .where('environment', '=', environment)
+            .where('relations_indexed_at', 'is', null)
+            .where('ksef_number', 'is not', null)
+            .orderBy('created_at')
+            .limit(batchSize)
+            .execute();
+          for (const row of rows) {
+            const invoice = parseQuietly(row.xml);
+            if (invoice) await indexRelations(trx, { id: row.id, companyId, environment, ksefNumber: row.ksef_number }, invoice);
+          }
+          if (rows.length > 0) {
+            await resolveRelations(trx, companyId, environment);
+            await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', rows.map((r) => r.id)).execute();
+          }
+          return rows.length;
+        }),
+      );
+      if (outcome !== 'busy') covered += outcome.result;
+    }
+    return covered;
+  }
+
   running(companyId: string, environment: KsefEnvironmentName): boolean {
     return heldInThisProcess(lockName(companyId, environment));
   }
@@ -290,6 +333,7 @@ export class InvoiceSync {
         const linked = await resolveRelations(trx, companyId, environment);
         result.linkedAdvances += linked.advances;
         result.linkedCorrections += linked.corrections;
+        await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', toIndex.map((i) => i.id)).execute();
       }
       await trx
         .updateTable('invoice_sync_meta')
