@@ -8,7 +8,15 @@
  *
  * `offline24` (the taxpayer's choice) is not offered: API.md part A opens offline mode only during an outage.
  */
+import dayjs from 'dayjs';
+import timezone from 'dayjs/plugin/timezone';
+import utc from 'dayjs/plugin/utc';
 import type { OfflineMode } from '../../db/schema';
+
+dayjs.extend(utc);
+dayjs.extend(timezone);
+
+const WARSAW = 'Europe/Warsaw';
 
 const DAY_MS = 86_400_000;
 const BUSINESS_DAYS_AFTER: Record<OfflineMode, number> = { offline: 1, awaryjny: 7 };
@@ -38,29 +46,12 @@ export function isBusinessDay(isoDate: string): boolean {
   return d.getUTCDay() !== 0 && d.getUTCDay() !== 6 && !holidays(d.getUTCFullYear()).has(isoDate);
 }
 
-const warsawDate = (at: Date) => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Warsaw', year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-
-const warsawWallClock = new Intl.DateTimeFormat('sv-SE', {
-  timeZone: 'Europe/Warsaw',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  second: '2-digit',
-  hourCycle: 'h23',
-});
-
 /** The end (23:59:59.999 Europe/Warsaw) of the `count`-th business day after the Warsaw calendar day of `from`. */
 function businessDaysAfterEnd(from: Date, count: number): Date {
-  let day = Date.parse(`${warsawDate(from)}T00:00:00Z`);
+  let day = dayjs(from).tz(WARSAW);
   for (let found = 0; found < count; ) {
-    day += DAY_MS;
-    if (isBusinessDay(new Date(day).toISOString().slice(0, 10))) found++;
+    day = day.add(1, 'day');
+    if (isBusinessDay(day.format('YYYY-MM-DD'))) found++;
   }
-  // Warsaw's offset at that day's end: the wall clock there minus UTC.
-  const guess = new Date(day + DAY_MS - 1);
-  const wall = Date.parse(warsawWallClock.format(guess).replace(' ', 'T') + 'Z');
-  const offset = wall - Math.floor(guess.getTime() / 1000) * 1000;
-  return new Date(guess.getTime() - offset);
+  return dayjs.tz(`${day.format('YYYY-MM-DD')} 23:59:59.999`, WARSAW).toDate();
 }

@@ -1,22 +1,11 @@
 import { constants, KeyObject, sign } from 'node:crypto';
+import { SUBJECT_ATTRIBUTES } from '../../../src/sandbox/certificates/subject';
 import * as der from '../../../src/sandbox/util/der';
 
 /**
  * PKCS#10 certificate requests (RFC 2986) built the way a KSeF client builds them from
  * `GET /certificates/enrollments/data`, with the sandbox's DER writer and node:crypto signatures.
  */
-
-/** X.500 attribute types of the enrollment data fields (certyfikaty-KSeF.md §2). */
-const ATTRIBUTE_OIDS: Record<string, string> = {
-  commonName: '2.5.4.3',
-  surname: '2.5.4.4',
-  serialNumber: '2.5.4.5',
-  countryName: '2.5.4.6',
-  organizationName: '2.5.4.10',
-  givenName: '2.5.4.42',
-  uniqueIdentifier: '2.5.4.45',
-  organizationIdentifier: '2.5.4.97',
-};
 
 export const SIGNATURE_ALGORITHMS = {
   sha256WithRsa: der.sequence(der.oid('1.2.840.113549.1.1.11'), der.nullValue()),
@@ -38,7 +27,7 @@ export function x500Name(fields: Record<string, string | null | undefined>): Buf
   const rdns = Object.entries(fields)
     .filter((e): e is [string, string] => typeof e[1] === 'string')
     .map(([field, value]) => {
-      const oid = ATTRIBUTE_OIDS[field];
+      const oid = (SUBJECT_ATTRIBUTES as Record<string, string>)[field];
       if (!oid) throw new Error(`unknown subject field ${field}`);
       const encoded = field === 'countryName' || field === 'serialNumber' ? der.printableString(value) : der.utf8String(value);
       return der.set(der.sequence(der.oid(oid), encoded));
