@@ -8,9 +8,14 @@ import type { Database } from '../db/schema';
  */
 export async function withAdvisoryLock<T>(db: Kysely<Database>, name: string, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
+    await lockForTransaction(trx, name);
     return fn(trx);
   });
+}
+
+/** Waits for the advisory lock `name` and holds it until `trx` ends. */
+export async function lockForTransaction(trx: Transaction<Database>, name: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${name}, 0))`.execute(trx);
 }
 
 

@@ -7,7 +7,7 @@ import type { InvoiceMetadata, MetadataPage } from '../api';
 import type { KsefClient } from '../client';
 import type { CredentialsStore } from '../credentials';
 import { KsefNotConfiguredError, KsefSyncRunningError } from '../errors';
-import { heldInThisProcess, tryAdvisoryLock } from '../locks';
+import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks';
 import { indexRelations, resolveRelations } from './relations';
 import { syncedInvoiceRow } from '../retrieval';
 
@@ -63,6 +63,8 @@ const addMonths = (d: Date, months: number) => {
 };
 
 const lockName = (companyId: string, environment: string) => `sync:${companyId}:${environment}`;
+/** Held by every transaction that stores and resolves relations, so the sync and the linking pass take turns. */
+const relationsLockName = (companyId: string, environment: string) => `relations:${companyId}:${environment}`;
 
 export class InvoiceSync {
   constructor(
@@ -85,8 +87,8 @@ export class InvoiceSync {
 
   /**
    * Indexes the relations of numbered invoices no sync has covered yet - the ones we sent ourselves - so
-   * their advance groups and corrections link without waiting for a sync. Runs under the sync's lock (a
-   * running sync covers them itself); returns how many invoices it covered.
+   * their advance groups and corrections link without waiting for a sync. Each batch is one short
+   * transaction under the relations lock the sync's pages take too; returns how many invoices it covered.
    */
   async linkSentInvoices(batchSize = 200): Promise<number> {
     const due = await this.db
@@ -98,30 +100,28 @@ export class InvoiceSync {
       .execute();
     let covered = 0;
     for (const { company_id: companyId, environment } of due) {
-      const outcome = await tryAdvisoryLock(this.db, lockName(companyId, environment), this.options.crossProcess, () =>
-        this.db.transaction().execute(async (trx) => {
-          const rows = await trx
-            .selectFrom('synced_invoices')
-            .select(['id', 'ksef_number', 'xml'])
-            .where('company_id', '=', companyId)
-            .where('environment', '=', environment)
-            .where('relations_indexed_at', 'is', null)
-            .where('ksef_number', 'is not', null)
-            .orderBy('created_at')
-            .limit(batchSize)
-            .execute();
-          for (const row of rows) {
-            const invoice = parseQuietly(row.xml);
-            if (invoice) await indexRelations(trx, { id: row.id, companyId, environment, ksefNumber: row.ksef_number }, invoice);
-          }
-          if (rows.length > 0) {
-            await resolveRelations(trx, companyId, environment);
-            await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', rows.map((r) => r.id)).execute();
-          }
-          return rows.length;
-        }),
-      );
-      if (outcome !== 'busy') covered += outcome.result;
+      covered += await this.db.transaction().execute(async (trx) => {
+        await lockForTransaction(trx, relationsLockName(companyId, environment));
+        const rows = await trx
+          .selectFrom('synced_invoices')
+          .select(['id', 'ksef_number', 'xml'])
+          .where('company_id', '=', companyId)
+          .where('environment', '=', environment)
+          .where('relations_indexed_at', 'is', null)
+          .where('ksef_number', 'is not', null)
+          .orderBy('created_at')
+          .limit(batchSize)
+          .execute();
+        for (const row of rows) {
+          const invoice = parseQuietly(row.xml);
+          if (invoice) await indexRelations(trx, { id: row.id, companyId, environment, ksefNumber: row.ksef_number }, invoice);
+        }
+        if (rows.length > 0) {
+          await resolveRelations(trx, companyId, environment);
+          await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', rows.map((r) => r.id)).execute();
+        }
+        return rows.length;
+      });
     }
     return covered;
   }
@@ -282,6 +282,7 @@ export class InvoiceSync {
     result.fetched += downloaded.length;
 
     await this.db.transaction().execute(async (trx) => {
+      await lockForTransaction(trx, relationsLockName(companyId, environment));
       const toIndex: { id: string; ksefNumber: string; invoice: Fa3Invoice }[] = [];
       let added = 0;
       for (const { meta, xml } of downloaded) {
