@@ -5,14 +5,20 @@ import { hashPassword, verifyPassword } from '../accounts/passwords';
 import { apiRoles, type Principal, type Users } from '../accounts/users';
 import { ApiError } from './errors';
 
+type LoginRow = Awaited<ReturnType<Users['findForLogin']>>;
+type Caller = { resolve: (row: LoginRow) => void; reject: (err: unknown) => void };
+
 /**
  * Basic auth checks a password on every request, and scrypt is slow by design. Successful checks are
  * remembered for a short time, keyed by an HMAC of the credentials (never the password itself). The
- * user row is still read on every request and the remembered entry only counts while the stored
+ * user row is still read for every request (by a read that starts after the request arrived, which
+ * concurrent requests of one user may share) and the remembered entry only counts while the stored
  * hash is unchanged, so a changed password or a deleted user is refused at once, in every process.
  */
 export class CredentialVerifier {
   private readonly remembered = new Map<string, { passwordHash: string; expiresAt: number }>();
+  /** Reads of a user row by email: the callers waiting for the next read, and whether one is under way. */
+  private readonly reads = new Map<string, { waiting: Caller[]; running: boolean }>();
   private readonly key = crypto.randomBytes(32);
   /** Compared against when the user does not exist, so a wrong email costs as much as a wrong password. */
   private dummyHash: Promise<string> | null = null;
@@ -24,7 +30,7 @@ export class CredentialVerifier {
   ) {}
 
   async verify(email: string, password: string): Promise<Principal | null> {
-    const user = await this.users.findForLogin(email);
+    const user = await this.findForLogin(email);
     if (!user) {
       this.dummyHash ??= hashPassword(crypto.randomBytes(16).toString('hex'));
       await verifyPassword(password, await this.dummyHash);
@@ -47,6 +53,36 @@ export class CredentialVerifier {
       companyNip: user.companyNip,
       companyName: user.companyName,
     };
+  }
+
+  /**
+   * The user row, read by a query that starts after this call: concurrent requests of one user share such
+   * a read (one starting at the end of this turn of the event loop, or the next one when a read is under way).
+   */
+  private findForLogin(email: string): Promise<LoginRow> {
+    return new Promise((resolve, reject) => {
+      let read = this.reads.get(email);
+      if (!read) this.reads.set(email, (read = { waiting: [], running: false }));
+      read.waiting.push({ resolve, reject });
+      if (!read.running && read.waiting.length === 1) setImmediate(() => this.read(email, read));
+    });
+  }
+
+  private read(email: string, read: { waiting: Caller[]; running: boolean }): void {
+    const callers = read.waiting;
+    read.waiting = [];
+    read.running = true;
+    this.users
+      .findForLogin(email)
+      .then(
+        (row) => callers.forEach((c) => c.resolve(row)),
+        (err: unknown) => callers.forEach((c) => c.reject(err)),
+      )
+      .finally(() => {
+        read.running = false;
+        if (read.waiting.length > 0) setImmediate(() => this.read(email, read));
+        else this.reads.delete(email);
+      });
   }
 
   private evictExpired(now: number) {

@@ -3,12 +3,51 @@ import type { KsefConfig, KsefEnvironmentName } from '../config';
 import type { Database, SyncedInvoicesTable } from '../db/schema';
 import type { Logger } from '../logger';
 import type { SessionInvoice } from './api';
+import { Batcher } from './batcher';
 import type { KsefClient } from './client';
 import { aesEncrypt, sha256Base64 } from './crypto';
 import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from './errors';
-import type { OnlineSessions } from './sessions';
+import type { OnlineSession, OnlineSessions } from './sessions';
 
-export type OutboxRow = Selectable<SyncedInvoicesTable>;
+/** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
+export type OutboxRow = Pick<
+  Selectable<SyncedInvoicesTable>,
+  | 'id'
+  | 'company_id'
+  | 'environment'
+  | 'status'
+  | 'invoice_number'
+  | 'invoice_hash'
+  | 'xml'
+  | 'attempts'
+  | 'ksef_number'
+  | 'session_reference_number'
+  | 'invoice_reference_number'
+  | 'acquisition_date'
+  | 'permanent_storage_date'
+  | 'invoicing_mode'
+  | 'error_code'
+  | 'error_message'
+  | 'next_attempt_at'
+  | 'updated_at'
+>;
+
+/** The columns the outbox changes on a row, with their SQL types (for a batched `update … from (values …)`). */
+const UPDATABLE = {
+  status: 'text',
+  ksef_number: 'varchar',
+  session_reference_number: 'varchar',
+  invoice_reference_number: 'varchar',
+  acquisition_date: 'timestamptz',
+  permanent_storage_date: 'timestamptz',
+  invoicing_mode: 'text',
+  error_code: 'integer',
+  error_message: 'text',
+  next_attempt_at: 'timestamptz',
+  updated_at: 'timestamptz',
+} as const;
+
+type RowChange = Partial<Pick<OutboxRow, Exclude<keyof typeof UPDATABLE, 'updated_at'>>>;
 
 /** Session states in which KSeF takes no more invoices: 21173 no such session, 21180 closed or expired. */
 const SESSION_GONE = [21173, 21180];
@@ -22,20 +61,26 @@ const SESSION_GONE = [21173, 21180];
  */
 export class Outbox {
   private timer: NodeJS.Timeout | undefined;
+  /** When the extra work last ran. */
+  private extraWorkAt = 0;
   private running: Promise<void> | undefined;
   private stopped = true;
-  /** More background work run on every pass (the offline queue's status checks and batch recovery). */
+  /** More background work, run once per interval (the offline queue, relations of the invoices we sent). */
   extraWork?: () => Promise<number>;
   /** True while queued invoices of this company and environment must not be sent (outage simulation). */
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
+  /** Row updates of concurrent sends, written together (see Batcher). */
+  private readonly updates: Batcher<{ id: string; values: RowChange & { updated_at: Date } }, Date>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly client: KsefClient,
-    private readonly sessions: OnlineSessions,
+    readonly sessions: OnlineSessions,
     private readonly config: KsefConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.updates = new Batcher(db, (items, connection) => this.writeChanges(items, connection));
+  }
 
   /** Due rows in `status`, locked and leased to this process; `id` narrows it to one invoice. */
   async claim(status: 'queued' | 'pending', options: { id?: string; limit: number }): Promise<OutboxRow[]> {
@@ -62,12 +107,42 @@ export class Outbox {
   /**
    * Encrypts and sends a claimed `queued` row into the company's online session; the row becomes `pending`.
    * `pollAfterMs`: when the worker may first ask KSeF about it (a waiting request asks on its own before).
+   * `reserved`: a slot the caller already counted for this row in an open session (used for the first try).
+   * `askAtOnce`: ask KSeF for the invoice's status right after sending, and write what it says together
+   * with the invoice's reference in one update instead of two (pending, then sent). Until that update
+   * the row stays `queued` and leased to this process, as it is while the send itself is under way: if
+   * the process dies in between, the row is sent again when the lease ends, and KSeF's 440 (duplicate,
+   * with the original number) records it as sent (see checkStatus) - never a second invoice.
    */
-  async transmit(row: OutboxRow, pollAfterMs = 200): Promise<OutboxRow> {
+  async transmit(row: OutboxRow, pollAfterMs = 200, reserved?: OnlineSession, { askAtOnce = false } = {}): Promise<OutboxRow> {
+    const { session, referenceNumber } = await this.deliver(row, reserved);
+    const pending: RowChange = {
+      status: 'pending',
+      session_reference_number: session.referenceNumber,
+      invoice_reference_number: referenceNumber,
+      next_attempt_at: new Date(Date.now() + pollAfterMs),
+      error_code: null,
+      error_message: null,
+    };
+    if (askAtOnce) {
+      let item: SessionInvoice;
+      try {
+        item = await this.ask({ ...row, ...pending });
+      } catch (err) {
+        await this.update(row, pending);
+        throw err;
+      }
+      if (item.status.code >= 200) return this.settle({ ...row, ...pending }, item);
+    }
+    return this.update(row, pending);
+  }
+
+  /** The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. */
+  private async deliver(row: OutboxRow, reserved?: OnlineSession): Promise<{ session: OnlineSession; referenceNumber: string }> {
     const environment = row.environment;
     try {
       for (let attempt = 1; ; attempt++) {
-        const session = await this.sessions.reserve(row.company_id, environment);
+        const session = attempt === 1 && reserved ? reserved : await this.sessions.reserve(row.company_id, environment);
         const encrypted = aesEncrypt(session.key, row.xml);
         try {
           const { referenceNumber } = await this.client.call(row.company_id, environment, (api, bearer) =>
@@ -80,14 +155,7 @@ export class Outbox {
               offlineMode: false,
             }),
           );
-          return await this.update(row.id, {
-            status: 'pending',
-            session_reference_number: session.referenceNumber,
-            invoice_reference_number: referenceNumber,
-            next_attempt_at: new Date(Date.now() + pollAfterMs),
-            error_code: null,
-            error_message: null,
-          });
+          return { session, referenceNumber };
         } catch (err) {
           if (attempt === 1 && err instanceof KsefRejectedError && SESSION_GONE.some((c) => err.has(c))) {
             await this.sessions.retire(session.id);
@@ -99,11 +167,11 @@ export class Outbox {
     } catch (err) {
       if (err instanceof KsefRejectedError && err.httpStatus === 400) {
         const entry = err.entries[0];
-        await this.update(row.id, { status: 'error', error_code: entry?.code ?? 400, error_message: err.message, next_attempt_at: null });
+        await this.update(row, { status: 'error', error_code: entry?.code ?? 400, error_message: err.message, next_attempt_at: null });
       } else {
         // Transient (KSeF unreachable, slow, 5xx, 429, auth): stays queued, retried later with backoff.
         const delay = Math.min(5 * 60_000, 1_000 * 2 ** Math.min(row.attempts, 8));
-        await this.update(row.id, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message });
+        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message });
       }
       throw err;
     }
@@ -114,15 +182,22 @@ export class Outbox {
    * later; `recordWaiting: false` when the caller polls on its own and the row need not be touched).
    */
   async checkStatus(row: OutboxRow, { recordWaiting = true } = {}): Promise<OutboxRow> {
-    const item = await this.client.call(row.company_id, row.environment, (api, bearer) =>
+    const item = await this.ask(row);
+    if (item.status.code >= 200) return this.settle(row, item);
+    if (!recordWaiting) return row;
+    const delay = Math.min(60_000, 250 * 2 ** Math.min(row.attempts, 8));
+    return this.update(row, { next_attempt_at: new Date(Date.now() + delay) });
+  }
+
+  private ask(row: OutboxRow): Promise<SessionInvoice> {
+    return this.client.call(row.company_id, row.environment, (api, bearer) =>
       api.invoiceStatus(row.company_id, bearer, row.session_reference_number!, row.invoice_reference_number!),
     );
+  }
+
+  /** Records KSeF's final word on a sent row (`row` carries its session and invoice reference, written too). */
+  private async settle(row: OutboxRow, item: SessionInvoice): Promise<OutboxRow> {
     const code = item.status.code;
-    if (code < 200) {
-      if (!recordWaiting) return row;
-      const delay = Math.min(60_000, 250 * 2 ** Math.min(row.attempts, 8));
-      return this.update(row.id, { next_attempt_at: new Date(Date.now() + delay) });
-    }
     if (code === 200) return this.markSent(row, item.ksefNumber!, row.session_reference_number!, item);
     if (code === 440) {
       const original = item.status.extensions?.originalKsefNumber;
@@ -139,8 +214,10 @@ export class Outbox {
         if (!holder) return this.markSent(row, original, item.status.extensions?.originalSessionReferenceNumber ?? row.session_reference_number!, null);
       }
     }
-    return this.update(row.id, {
+    return this.update(row, {
       status: 'error',
+      session_reference_number: row.session_reference_number,
+      invoice_reference_number: row.invoice_reference_number,
       error_code: code,
       error_message: [item.status.description, ...(item.status.details ?? [])].join(': '),
       next_attempt_at: null,
@@ -155,21 +232,31 @@ export class Outbox {
     return original ? new KsefDuplicateInvoiceError(row.environment, original, entry) : new KsefInvoiceRejectedError(row.environment, entry);
   }
 
-  /** One pass of the background worker: send what is queued, ask about what is pending, close idle sessions. */
+  /**
+   * One pass of the background worker: send what is queued, ask about what is pending, close idle sessions,
+   * and the extra work when it is due. Answers how many outbox rows it worked on: while there are some,
+   * the next pass follows at once (a backlog drains fast); otherwise after the interval.
+   */
   async tick(): Promise<number> {
     const queued = await this.claim('queued', { limit: 20 });
     await Promise.all(
       queued.map(async (row) => {
         // An outage simulation is on: nothing goes online; the row waits (checked again shortly).
-        if (this.hold && (await this.hold(row.company_id, row.environment))) return void (await this.update(row.id, { next_attempt_at: new Date(Date.now() + 2_000) }));
+        if (this.hold && (await this.hold(row.company_id, row.environment))) return void (await this.update(row, { next_attempt_at: new Date(Date.now() + 2_000) }));
         await this.transmit(row).catch((err) => this.logFailure('send', row, err));
       }),
     );
     const pending = await this.claim('pending', { limit: 50 });
     await Promise.all(pending.map((row) => this.checkStatus(row).catch((err) => this.logFailure('status check', row, err))));
-    const extra = this.extraWork ? await this.extraWork().catch((err) => (this.logger.warn('offline queue pass failed', { error: (err as Error).message }), 0)) : 0;
+    // The extra work is periodic: once per interval, also while the outbox drains a backlog. Run on every
+    // quick pass, it made passes of a few rows each (ten-odd statements apiece) 20 times a second for as
+    // long as invoices were being sent; once per interval it covers what came meanwhile in one pass.
+    if (this.extraWork && Date.now() - this.extraWorkAt >= this.config.outboxIntervalMs) {
+      this.extraWorkAt = Date.now();
+      await this.extraWork().catch((err) => this.logger.warn('periodic pass (offline queue, relations) failed', { error: (err as Error).message }));
+    }
     await this.sessions.closeIdle(this.config.sessionIdleMs).catch((err) => this.logger.warn('closing idle sessions failed', { error: (err as Error).message }));
-    return queued.length + pending.length + extra;
+    return queued.length + pending.length;
   }
 
   start(): void {
@@ -194,10 +281,11 @@ export class Outbox {
   }
 
   private async markSent(row: OutboxRow, ksefNumber: string, sessionReference: string, item: SessionInvoice | null): Promise<OutboxRow> {
-    return this.update(row.id, {
+    return this.update(row, {
       status: 'sent',
       ksef_number: ksefNumber,
       session_reference_number: sessionReference,
+      invoice_reference_number: row.invoice_reference_number,
       acquisition_date: item?.acquisitionDate ? new Date(item.acquisitionDate) : null,
       permanent_storage_date: item?.permanentStorageDate ? new Date(item.permanentStorageDate) : null,
       invoicing_mode: item?.invoicingMode ?? null,
@@ -207,13 +295,44 @@ export class Outbox {
     });
   }
 
-  private async update(id: string, values: Partial<Record<keyof SyncedInvoicesTable, unknown>>): Promise<OutboxRow> {
-    return this.db
-      .updateTable('synced_invoices')
-      .set({ ...(values as object), updated_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+  /**
+   * Writes `values` to the row and answers the row as it now is. Only this process works on a row it has
+   * claimed, so the row is `row` with `values` applied; nothing but the id needs to come back.
+   */
+  private async update(row: OutboxRow, values: RowChange): Promise<OutboxRow> {
+    const updatedAt = await this.updates.submit({ id: row.id, values: { ...values, updated_at: new Date() } });
+    return { ...row, ...values, updated_at: updatedAt };
+  }
+
+  /**
+   * One statement for the changes of many rows: rows changing the same columns share an
+   * `update … from (values …)`, ordered by id so that two processes lock rows in the same order.
+   */
+  private async writeChanges(items: { id: string; values: RowChange & { updated_at: Date } }[], db: Kysely<Database>): Promise<Date[]> {
+    // The same row twice in one statement would be written once: such a batch goes item by item, in order.
+    if (new Set(items.map((i) => i.id)).size !== items.length) throw new Error('a row changes twice in one batch');
+    const written = new Map<string, Date>();
+    const groups = new Map<string, typeof items>();
+    for (const item of items) {
+      const signature = Object.keys(item.values).sort().join(',');
+      groups.set(signature, [...(groups.get(signature) ?? []), item]);
+    }
+    for (const [signature, group] of groups) {
+      const columns = signature.split(',') as (keyof typeof UPDATABLE)[];
+      group.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const rows = group.map(
+        (item) => sql`(${item.id}::uuid, ${sql.join(columns.map((c) => sql`${(item.values as Record<string, unknown>)[c] ?? null}::${sql.raw(UPDATABLE[c])}`))})`,
+      );
+      const result = await sql<{ id: string; updated_at: Date }>`update synced_invoices as t set ${sql.join(columns.map((c) => sql`${sql.ref(c)} = v.${sql.ref(c)}`))}
+        from (values ${sql.join(rows)}) as v(id, ${sql.join(columns.map((c) => sql.ref(c)))})
+        where t.id = v.id returning t.id, t.updated_at`.execute(db);
+      for (const r of result.rows) written.set(r.id, r.updated_at);
+    }
+    return items.map((item) => {
+      const at = written.get(item.id);
+      if (!at) throw new Error(`synced_invoices has no row ${item.id}`);
+      return at;
+    });
   }
 
   private logFailure(what: string, row: OutboxRow, err: unknown) {

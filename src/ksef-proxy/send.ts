@@ -1,11 +1,13 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { KsefConfig, KsefEnvironmentName } from '../config';
 import type { Database } from '../db/schema';
 import type { InvoiceSummary } from '../local/fa3';
+import { Batcher } from './batcher';
 import type { CredentialsStore } from './credentials';
 import { sha256Base64 } from './crypto';
 import { KsefNotConfiguredError } from './errors';
 import type { Outbox, OutboxRow } from './outbox';
+import { EXPIRY_MARGIN_MS, MAX_INVOICES, type OnlineSession } from './sessions';
 
 /** What the send path knows of an invoice after local validation: its summary and the seller's name. */
 export type InvoiceFacts = InvoiceSummary & { sellerName: string | null };
@@ -18,67 +20,143 @@ export type OnlineSendResult =
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+interface NewInvoice {
+  companyId: string;
+  environment: KsefEnvironmentName;
+  xml: Buffer;
+  hash: string;
+  facts: InvoiceFacts;
+}
+
+/** A stored new invoice, already leased to its request, and the session slot counted for it (null: none had room). */
+interface Stored {
+  row: OutboxRow;
+  session: OnlineSession | null;
+}
+
 /**
  * Online sending as the API does it: persist first (idempotent by the hash of the exact bytes), then try
  * to deliver at once, then wait a bounded time for KSeF's number. Anything not finished here is finished
  * by the outbox worker.
  */
 export class InvoiceSender {
+  /** New invoices of concurrent requests, stored (and given session slots) by one statement. */
+  private readonly inserts: Batcher<NewInvoice, Stored | null>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly credentials: CredentialsStore,
     private readonly outbox: Outbox,
     private readonly config: KsefConfig,
-  ) {}
+  ) {
+    // Invoices are up to 3 MB (with attachments): a statement carries at most a few MB of them.
+    this.inserts = new Batcher(db, (items, connection) => this.insert(items, connection), { maxItems: 64, maxBytes: 4_000_000, bytes: (item) => item.xml.length });
+  }
 
   async send(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
-    const stored = await this.credentials.get(companyId, environment);
-    if (!stored?.ksefToken) {
+    const credentials = await this.credentials.get(companyId, environment);
+    if (!credentials?.ksefToken) {
       throw new KsefNotConfiguredError(environment, `No KSeF token is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
     }
-    let { row, claimed } = await this.persist(companyId, environment, xml, facts);
-    if (!claimed && row.status === 'queued') {
-      [row] = await this.outbox.claim('queued', { id: row.id, limit: 1 });
-      claimed = row !== undefined;
+    const hash = sha256Base64(xml);
+    const stored = await this.inserts.submit({ companyId, environment, xml, hash, facts });
+    let row: OutboxRow;
+    let transmitted = false;
+    if (stored) {
+      transmitted = true;
+      // A transient failure leaves the invoice queued for the worker, and the caller learns why (503/504/502/429).
+      row = await this.outbox.transmit(stored.row, this.config.sendWaitMs, stored.session ?? undefined, { askAtOnce: true });
+    } else {
+      row = await this.existing(companyId, environment, hash);
+      if (row.status === 'queued') {
+        const [claimed] = await this.outbox.claim('queued', { id: row.id, limit: 1 });
+        // Not claimed: another request or process holds it right now, and awaitNumber watches it.
+        if (claimed) {
+          transmitted = true;
+          row = await this.outbox.transmit(claimed, this.config.sendWaitMs, undefined, { askAtOnce: true });
+        }
+      }
     }
-    // A transient failure leaves the invoice queued for the worker, and the caller learns why (503/504/502/429).
-    if (claimed) row = await this.outbox.transmit(row, this.config.sendWaitMs);
-    return this.awaitNumber(row, Date.now() + this.config.sendWaitMs);
+    return this.awaitNumber(row, Date.now() + this.config.sendWaitMs, transmitted);
   }
 
   /**
-   * Inserts the invoice as `queued` and already leased to this request (`claimed`), or returns the row the
-   * same bytes already have (a repeated send).
+   * Stores new invoices as `queued`, already leased to their requests, and counts a slot for each in its
+   * company's open online session, in one statement: the invoice is stored and its slot counted before it
+   * is sent. An invoice whose bytes are already stored (a repeated send) gets null and is left unchanged.
+   * Ordered by hash, so that two processes inserting the same files take their index entries in one order.
    */
-  private async persist(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<{ row: OutboxRow; claimed: boolean }> {
-    const hash = sha256Base64(xml);
-    const inserted = await this.db
-      .insertInto('synced_invoices')
-      .values({
+  private async insert(items: NewInvoice[], db: Kysely<Database>): Promise<(Stored | null)[]> {
+    const now = new Date();
+    const lease = new Date(now.getTime() + this.config.outboxLeaseMs);
+    const sorted = [...items].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    const values = sorted.map(
+      ({ companyId, environment, xml, hash, facts: f }) =>
+        sql`(${companyId}, ${environment}, 'issued', 'queued', ${f.invoiceNumber}, ${f.type}, ${f.issueDate}, ${f.sellerNip}, ${f.sellerName}, ${f.buyerNip}, ${f.buyerName}, ${f.net}, ${f.vat}, ${f.gross}, ${f.currency}, ${hash}, ${xml}, 1, ${lease})`,
+    );
+    // The slot: as OnlineSessions.takeSlot, for all the new invoices of a company and environment at once.
+    const result = await sql<{
+      id: string;
+      company_id: string;
+      environment: KsefEnvironmentName;
+      invoice_hash: string;
+      updated_at: Date;
+      session_id: string | null;
+      reference_number: string | null;
+      symmetric_key_enc: Buffer | null;
+      initialization_vector: Buffer | null;
+    }>`with ins as (
+        insert into synced_invoices (company_id, environment, direction, status, invoice_number, invoice_type, issue_date, seller_nip, seller_name,
+          buyer_nip, buyer_name, net_amount, vat_amount, gross_amount, currency, invoice_hash, xml, attempts, next_attempt_at)
+        values ${sql.join(values)}
+        on conflict (company_id, environment, invoice_hash) do nothing
+        returning id, company_id, environment, invoice_hash, updated_at
+      ), wanted as (
+        select company_id, environment, count(*)::int as n from ins group by company_id, environment
+      ), slot as (
+        update ksef_sessions as s set invoice_count = s.invoice_count + w.n, last_used_at = ${now}, updated_at = ${now}
+        from wanted as w
+        where s.id = (
+            select o.id from ksef_sessions as o
+            where o.company_id = w.company_id and o.environment = w.environment and o.kind = 'online' and o.status = 'open'
+              and o.invoice_count + w.n <= ${MAX_INVOICES} and o.valid_until > ${new Date(now.getTime() + EXPIRY_MARGIN_MS)}
+            order by o.opened_at desc limit 1)
+          and s.status = 'open' and s.invoice_count + w.n <= ${MAX_INVOICES}
+        returning s.id, s.company_id, s.environment, s.reference_number, s.symmetric_key_enc, s.initialization_vector
+      )
+      select ins.*, slot.id as session_id, slot.reference_number, slot.symmetric_key_enc, slot.initialization_vector
+      from ins left join slot on slot.company_id = ins.company_id and slot.environment = ins.environment`.execute(db);
+    const byKey = new Map(result.rows.map((r) => [`${r.company_id}|${r.environment}|${r.invoice_hash}`, r]));
+    return items.map(({ companyId, environment, xml, hash, facts: f }) => {
+      const r = byKey.get(`${companyId}|${environment}|${hash}`);
+      // The same bytes twice in one batch: the first is stored, the second is a repeated send.
+      if (!r || !byKey.delete(`${companyId}|${environment}|${hash}`)) return null;
+      const row: OutboxRow = {
+        id: r.id,
         company_id: companyId,
         environment,
-        direction: 'issued',
         status: 'queued',
-        invoice_number: facts.invoiceNumber,
-        invoice_type: facts.type,
-        issue_date: facts.issueDate,
-        seller_nip: facts.sellerNip,
-        seller_name: facts.sellerName,
-        buyer_nip: facts.buyerNip,
-        buyer_name: facts.buyerName,
-        net_amount: facts.net,
-        vat_amount: facts.vat,
-        gross_amount: facts.gross,
-        currency: facts.currency,
+        ksef_number: null,
+        invoice_number: f.invoiceNumber,
         invoice_hash: hash,
         xml,
+        session_reference_number: null,
+        invoice_reference_number: null,
+        acquisition_date: null,
+        permanent_storage_date: null,
+        invoicing_mode: null,
+        error_code: null,
+        error_message: null,
         attempts: 1,
-        next_attempt_at: new Date(Date.now() + this.config.outboxLeaseMs),
-      })
-      .onConflict((oc) => oc.columns(['company_id', 'environment', 'invoice_hash']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted) return { row: inserted, claimed: true };
+        next_attempt_at: lease,
+        updated_at: r.updated_at,
+      };
+      return { row, session: r.session_id ? this.outbox.sessions.session({ ...r, id: r.session_id }) : null };
+    });
+  }
+
+  /** The row the same bytes already have (a repeated send); a rejected one is queued again. */
+  private async existing(companyId: string, environment: KsefEnvironmentName, hash: string): Promise<OutboxRow> {
     const existing = await this.db
       .selectFrom('synced_invoices')
       .selectAll()
@@ -86,7 +164,7 @@ export class InvoiceSender {
       .where('environment', '=', environment)
       .where('invoice_hash', '=', hash)
       .executeTakeFirstOrThrow();
-    if (existing.status !== 'error') return { row: existing, claimed: false };
+    if (existing.status !== 'error') return existing;
     // The caller sends a rejected file again: try it again (KSeF's verdict may have been about the session).
     const retried = await this.db
       .updateTable('synced_invoices')
@@ -95,17 +173,18 @@ export class InvoiceSender {
       .where('status', '=', 'error')
       .returningAll()
       .executeTakeFirstOrThrow();
-    return { row: retried, claimed: false };
+    return retried;
   }
 
-  private async awaitNumber(row: OutboxRow, deadline: number): Promise<OnlineSendResult> {
+  private async awaitNumber(row: OutboxRow, deadline: number, justAsked: boolean): Promise<OnlineSendResult> {
     // KSeF numbers an invoice within tens of milliseconds when it is well: ask early, then back off.
-    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    for (let delay = 25; ; delay = Math.min(delay * 2, 500), justAsked = false) {
       if (row.status === 'queued') {
         // Another process holds it: watch the database.
         row = await this.db.selectFrom('synced_invoices').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
       }
-      if (row.status === 'pending') row = await this.outbox.checkStatus(row, { recordWaiting: false });
+      // `justAsked`: transmit asked KSeF a moment ago, and the answer was "not yet".
+      if (row.status === 'pending' && !justAsked) row = await this.outbox.checkStatus(row, { recordWaiting: false });
       const failure = this.outbox.failure(row);
       if (failure) throw failure;
       if (row.status === 'sent' || row.status === 'synced') {

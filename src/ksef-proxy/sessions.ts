@@ -15,15 +15,18 @@ export interface OnlineSession {
 }
 
 /** KSeF allows 10 000 invoices per session (PROTOCOL.md §11); we move on a little before. */
-const MAX_INVOICES = 9_900;
+export const MAX_INVOICES = 9_900;
 /** A session this close to its 12-hour end takes no new invoices. */
-const EXPIRY_MARGIN_MS = 30 * 60_000;
+export const EXPIRY_MARGIN_MS = 30 * 60_000;
 
 /**
  * The company's open online session per environment, shared by every process (its AES key is stored
  * sealed): reused while it has room and time, opened on demand under an advisory lock, closed when idle.
  */
 export class OnlineSessions {
+  /** Opened AES keys by session id: a session's key never changes, and every send needs it. */
+  private readonly keys = new Map<string, Buffer>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly client: KsefClient,
@@ -81,8 +84,20 @@ export class OnlineSessions {
     }
   }
 
+  /** A session row (its sealed key) as a session to send into. */
+  session(row: { id: string; reference_number: string | null; symmetric_key_enc: Buffer | null; initialization_vector: Buffer | null }): OnlineSession {
+    let key = this.keys.get(row.id);
+    if (!key) {
+      key = this.secrets.open(row.symmetric_key_enc!);
+      if (this.keys.size >= 1_000) this.keys.clear();
+      this.keys.set(row.id, key);
+    }
+    return { id: row.id, referenceNumber: row.reference_number!, key: { key, iv: row.initialization_vector! } };
+  }
+
   /** KSeF says the session can take no more (closed, expired, unknown): stop using it. */
   async retire(sessionId: string): Promise<void> {
+    this.keys.delete(sessionId);
     await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
   }
 
@@ -131,9 +146,11 @@ export class OnlineSessions {
           .orderBy('opened_at', 'desc')
           .limit(1),
       )
+      // Checked again on the row as it is when locked: a concurrent taker may have filled or closed it meanwhile.
+      .where('status', '=', 'open')
+      .where('invoice_count', '<', MAX_INVOICES)
       .returning(['id', 'reference_number', 'symmetric_key_enc', 'initialization_vector'])
       .executeTakeFirst();
-    if (!row) return null;
-    return { id: row.id, referenceNumber: row.reference_number!, key: { key: this.secrets.open(row.symmetric_key_enc!), iv: row.initialization_vector! } };
+    return row ? this.session(row) : null;
   }
 }
