@@ -597,6 +597,7 @@ export interface components {
              * @description KOD II link.
              */
             qrLinkCertificate: string;
+            offlineMode?: components["schemas"]["OfflineMode"];
             submissionDeadline?: components["schemas"]["FormattedDateTime"];
         };
         InvoiceDocument: {

@@ -53,6 +53,7 @@ export const invoiceHandlers: Handlers = {
           invoiceNumber: row.invoice_number,
           qrLinkInvoice: row.qr_link_invoice,
           qrLinkCertificate: row.qr_link_certificate,
+          offlineMode: row.offline_mode,
           ...(row.submission_deadline ? { submissionDeadline: row.submission_deadline } : {}),
         },
       };

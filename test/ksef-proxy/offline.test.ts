@@ -190,6 +190,7 @@ describeWithShared('offline mode and outage simulation', () => {
         // Signed by this certificate, not the other one.
         expect(kodIIVerifies(res.body.qrLinkCertificate, (cert === rsa ? ec : rsa).cert)).toBe(false);
         expect(res.body.submissionDeadline).toMatch(/^\d{4}-\d{2}-\d{2} 23:59:59$/);
+        expect(res.body.offlineMode).toBe('offline');
         issued.push({ id: res.body.offlineId, xml, link1: res.body.qrLinkInvoice, link2: res.body.qrLinkCertificate, cert: cert.cert });
       }
     }
@@ -290,6 +291,7 @@ describeWithShared('offline mode and outage simulation', () => {
     expect(failure.body).toMatchObject({ active: true, offlineMode: 'awaryjny' });
     const late = await send(withNumber(vat, 'OFF/F2'));
     expect(late.status).toBe(200);
+    expect(late.body.offlineMode).toBe('awaryjny');
     const rowOf = (id: string) => db().selectFrom('offline_invoices').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     expect((await rowOf(early.body.offlineId)).offline_mode).toBe('offline');
     expect((await rowOf(late.body.offlineId)).offline_mode).toBe('awaryjny');
