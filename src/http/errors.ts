@@ -49,8 +49,6 @@ export const badRequest = (message: string, details?: ErrorDetail[]) => new ApiE
 export const notFound = (message: string) => new ApiError(404, 'not_found', message);
 export const conflict = (message: string) => new ApiError(409, 'conflict', message);
 export const forbidden = (message: string) => new ApiError(403, 'forbidden', message);
-export const notImplemented = (what: string, plannedIn: string) =>
-  new ApiError(501, 'not_implemented', `${what} is planned but not built yet (${plannedIn}). See "Planned routes" in the README.`);
 
 /** KSeF's failures in our terms: who is at fault decides the status, KSeF's own code travels in `ksef`. */
 function fromKsef(err: KsefError): ApiError {

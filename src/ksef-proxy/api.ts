@@ -147,7 +147,7 @@ export class KsefApi {
     return res.json();
   }
 
-  async sessionInvoicesPage(
+  private async sessionInvoicesPage(
     scope: string,
     bearer: string,
     sessionReference: string,
@@ -163,6 +163,18 @@ export class KsefApi {
       headers: continuationToken ? { 'x-continuation-token': continuationToken } : undefined,
     });
     return res.json();
+  }
+
+  /** Every invoice of the session, page by page (KSeF's continuation token). */
+  async sessionInvoices(scope: string, bearer: string, sessionReference: string): Promise<SessionInvoice[]> {
+    const invoices: SessionInvoice[] = [];
+    let continuation: string | null = null;
+    do {
+      const page = await this.sessionInvoicesPage(scope, bearer, sessionReference, continuation);
+      invoices.push(...page.invoices);
+      continuation = page.continuationToken || null;
+    } while (continuation);
+    return invoices;
   }
 
   async invoiceStatus(scope: string, bearer: string, sessionReference: string, invoiceReference: string): Promise<SessionInvoice> {

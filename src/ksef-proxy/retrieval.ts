@@ -25,13 +25,7 @@ export class Retrieval {
   async session(companyId: string, environment: KsefEnvironmentName, referenceNumber: string): Promise<SessionReport> {
     return this.client.call(companyId, environment, async (api, bearer) => {
       const status = await api.sessionStatus(companyId, bearer, referenceNumber);
-      const invoices: SessionInvoice[] = [];
-      let continuation: string | null = null;
-      do {
-        const page = await api.sessionInvoicesPage(companyId, bearer, referenceNumber, continuation);
-        invoices.push(...page.invoices);
-        continuation = page.continuationToken || null;
-      } while (continuation);
+      const invoices = await api.sessionInvoices(companyId, bearer, referenceNumber);
       invoices.sort((a, b) => a.ordinalNumber - b.ordinalNumber);
       await this.recordSession(companyId, environment, referenceNumber, invoices);
       return { status, invoices };

@@ -13,13 +13,6 @@ afterAll(() => t.close());
 afterEach(() => expect(t.conformance.violations).toEqual([]));
 
 const KSEF_NUMBER = '5265877635-20250826-0100001AF629-AF';
-const UUID = '1b4e28ba-2fa1-11d2-883f-0016d3cca427';
-const SESSION = '20250625-SO-2C3E6C8000-B675CF5D68-07';
-const xml = Buffer.from('<Faktura/>').toString('base64');
-
-/** Every route a later issue builds, with a valid request: each must answer 501 for now. */
-const plannedRoutes: Array<[string, string, object | null]> = [
-];
 
 describe('the contract', () => {
   test('every route of API.md has an operationId, a tag and a summary', () => {
@@ -81,17 +74,6 @@ describe('the contract', () => {
     expect(bundle.text.length).toBeGreaterThan(100_000);
     const init = await t.http.get('/swagger/init.js');
     expect(init.text).toContain("url: '/openapi.json'");
-  });
-
-  // jest refuses an empty table: once every planned route is built, the check is that none is left.
-  if (plannedRoutes.length === 0) test('no planned route is left', () => expect(plannedRoutes).toEqual([]));
-  else test.each(plannedRoutes)('%s %s answers 501 until it is built', async (method, url, body) => {
-    const req = (t.http as any)[method](url).set('Authorization', adminAuth);
-    // every row has three cells: jest reads a shorter row's missing argument as a done callback
-    const res = body ? await req.send(body) : await req;
-    expect(res.status).toBe(501);
-    expect(res.body.error.code).toBe('not_implemented');
-    expect(res.body.error.message).toMatch(/planned/);
   });
 });
 

@@ -17,7 +17,7 @@ describe('KsefHttp against a scripted server', () => {
   let calls: number[] = [];
 
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    server = http.createServer((_req, res) => {
       calls.push(Date.now());
       const step = script.shift() ?? { status: 200, body: {} };
       setTimeout(() => {

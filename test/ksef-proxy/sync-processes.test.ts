@@ -1,7 +1,6 @@
 import got from 'got';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/db/schema';
-import type { RunningSandbox } from '../../src/sandbox';
 import { openModeToken } from '../support/ksef';
 import type { ServerProcess } from '../support/process';
 import { COMPANY_NIP, adminAuth } from '../support/server';
@@ -15,7 +14,6 @@ const DAY = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
 describeMultiProcess('sync across processes and crashes', () => {
   let stack: MultiProcessStack;
-  let sandbox: RunningSandbox;
   let db: Kysely<Database>;
   const start = () => stack.start();
   const admin = (method: 'POST' | 'DELETE', path: string, json?: object) => stack.admin(method, path, json);
@@ -33,7 +31,7 @@ describeMultiProcess('sync across processes and crashes', () => {
 
   beforeAll(async () => {
     stack = await startMultiProcessStack({ OUTBOX_INTERVAL_MS: '0' });
-    ({ sandbox, db } = stack);
+    ({ db } = stack);
   });
   afterAll(() => stack?.close());
 

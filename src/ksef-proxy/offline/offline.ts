@@ -398,13 +398,7 @@ export class OfflineInvoices {
   async poll(companyId: string, environment: KsefEnvironmentName, referenceNumber: string): Promise<void> {
     const { status, invoices } = await this.client.call(companyId, environment, async (api, bearer) => {
       const status = await api.sessionStatus(companyId, bearer, referenceNumber);
-      const invoices: SessionInvoice[] = [];
-      let continuation: string | null = null;
-      do {
-        const page = await api.sessionInvoicesPage(companyId, bearer, referenceNumber, continuation);
-        invoices.push(...page.invoices);
-        continuation = page.continuationToken || null;
-      } while (continuation);
+      const invoices = await api.sessionInvoices(companyId, bearer, referenceNumber);
       return { status, invoices };
     });
     const byHash = new Map(invoices.map((i) => [i.invoiceHash, i]));
