@@ -862,11 +862,8 @@ export interface components {
         };
         OutageSimulationRequest: {
             active: boolean;
-            /**
-             * @description Which outage the simulation stands for (only with `active: true`). Switching an active simulation to the other mode ends the first outage and announces a new one.
-             * @default offline
-             */
-            offlineMode: components["schemas"]["OfflineMode"];
+            /** @description Which outage the simulation stands for (only with `active: true`). Omitted: an active simulation keeps its mode (repeating `{"active": true}` changes nothing), one being switched on stands for `offline`. Switching an active simulation to the other mode ends the first outage and announces a new one. */
+            offlineMode?: components["schemas"]["OfflineMode"];
         };
         /**
          * @description The offline mode (KSeF protocol §9) an invoice was issued in, which sets its submission deadline: `offline` - KSeF unavailability (observed or simulated): the next business day after it ends; `awaryjny` - an announced KSeF failure (simulated): 7 business days after it ends, and a failure also moves the deadlines of offline invoices already waiting to that day. Deadlines are provisional (as if the outage ended now) until the outage ends. `offline24` is not offered: offline mode opens only during an outage.

@@ -64,11 +64,13 @@ export class Availability {
   }
 
   /**
-   * Switches the simulation on (standing for `mode`) or off. Switching it off ends an outage; switching it on
-   * again with another mode is a new announcement.
+   * Switches the simulation on (standing for `requestedMode`) or off. Switching it off ends an outage; switching
+   * it on again with another mode is a new announcement. No mode: an active simulation keeps its own, a new
+   * one stands for `offline`.
    */
-  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean, mode: OfflineMode = 'offline'): Promise<EnvironmentState> {
+  async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean, requestedMode?: OfflineMode): Promise<EnvironmentState> {
     const now = new Date();
+    let mode: OfflineMode = 'offline';
     const ended = await this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('ksef_environment_state')
@@ -77,6 +79,7 @@ export class Availability {
         .where('environment', '=', environment)
         .forUpdate()
         .executeTakeFirst();
+      mode = requestedMode ?? (current?.simulation_active ? current.simulation_mode : 'offline');
       if (current?.simulation_active === active && (!active || current.simulation_mode === mode)) return null;
       const values = active ? { simulation_active: true, simulation_since: now, simulation_mode: mode } : { simulation_active: false, simulation_since: null };
       await trx

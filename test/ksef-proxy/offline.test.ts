@@ -289,6 +289,9 @@ describeWithShared('offline mode and outage simulation', () => {
     expect(early.status).toBe(200);
     const failure = await simulate(true, adminAuth, 'awaryjny');
     expect(failure.body).toMatchObject({ active: true, offlineMode: 'awaryjny' });
+    // Saying again that the simulation is on, without a mode, keeps the failure (it does not end it).
+    const since = failure.body.since;
+    expect((await simulate(true)).body).toMatchObject({ active: true, offlineMode: 'awaryjny', since });
     const late = await send(withNumber(vat, 'OFF/F2'));
     expect(late.status).toBe(200);
     expect(late.body.offlineMode).toBe('awaryjny');
