@@ -103,5 +103,13 @@ export const NOT_FOUND_CODES = new Set([21164, 21173, 21175, 21178, 21304]);
 /** An outage simulation is on for the environment: ksef-proxy does not call KSeF online (offline mode is open). */
 export class KsefOutageSimulatedError extends KsefUnavailableError {}
 
+export const outageSimulated = (environment: KsefEnvironmentName) =>
+  new KsefOutageSimulatedError(
+    environment,
+    `An outage simulation is active for KSeF ${environment}, so ksef-proxy treats KSeF as unavailable and sends nothing online. ` +
+      `Offline mode is open: send the invoice with mode "offline" (signed with your offline certificate, queued for POST /invoices/${environment}/offline/send-batch), ` +
+      `or switch the simulation off with PUT /ksef/${environment}/simulation.`,
+  );
+
 /** Offline mode is not possible now (KSeF available and no simulation; or sending the queue while KSeF is down). */
 export class KsefOfflineModeError extends KsefError {}

@@ -5,7 +5,7 @@ import type { InvoiceSummary } from '../local/fa3';
 import { Batcher } from './batcher';
 import type { CredentialsStore } from './credentials';
 import { sha256Base64 } from './crypto';
-import { KsefNotConfiguredError } from './errors';
+import { KsefNotConfiguredError, outageSimulated } from './errors';
 import type { Outbox, OutboxRow } from './outbox';
 import { EXPIRY_MARGIN_MS, MAX_INVOICES, type OnlineSession } from './sessions';
 
@@ -41,7 +41,7 @@ interface Stored {
  */
 export class InvoiceSender {
   /** New invoices of concurrent requests, stored (and given session slots) by one statement. */
-  private readonly inserts: Batcher<NewInvoice, Stored | null>;
+  private readonly inserts: Batcher<NewInvoice, Stored | 'held' | null>;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -60,6 +60,7 @@ export class InvoiceSender {
     }
     const hash = sha256Base64(xml);
     const stored = await this.inserts.submit({ companyId, environment, xml, hash, facts });
+    if (stored === 'held') throw outageSimulated(environment);
     let row: OutboxRow;
     let transmitted = false;
     if (stored) {
@@ -83,32 +84,48 @@ export class InvoiceSender {
   /**
    * Stores new invoices as `queued`, already leased to their requests, and counts a slot for each in its
    * company's open online session, in one statement: the invoice is stored and its slot counted before it
-   * is sent. An invoice whose bytes are already stored (a repeated send) gets null and is left unchanged.
-   * Ordered by hash, so that two processes inserting the same files take their index entries in one order.
+   * is sent. The same statement reads the outage simulation: while one is on for the company and
+   * environment, nothing is stored ('held'). An invoice whose bytes are already stored (a repeated send)
+   * gets null and is left unchanged. Ordered by hash, so that two processes inserting the same files take
+   * their index entries in one order.
    */
-  private async insert(items: NewInvoice[], db: Kysely<Database>): Promise<(Stored | null)[]> {
+  private async insert(items: NewInvoice[], db: Kysely<Database>): Promise<(Stored | 'held' | null)[]> {
     const now = new Date();
     const lease = new Date(now.getTime() + this.config.outboxLeaseMs);
     const sorted = [...items].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    // Typed here: the values are selected (not inserted directly), so Postgres needs their types.
     const values = sorted.map(
       ({ companyId, environment, xml, hash, facts: f }) =>
-        sql`(${companyId}, ${environment}, 'issued', 'queued', ${f.invoiceNumber}, ${f.type}, ${f.issueDate}, ${f.sellerNip}, ${f.sellerName}, ${f.buyerNip}, ${f.buyerName}, ${f.net}, ${f.vat}, ${f.gross}, ${f.currency}, ${hash}, ${xml}, 1, ${lease})`,
+        sql`(${companyId}::uuid, ${environment}::text, ${f.invoiceNumber}::text, ${f.type}::text, ${f.issueDate}::date, ${f.sellerNip}::text,
+          ${f.sellerName}::text, ${f.buyerNip}::text, ${f.buyerName}::text, ${f.net}::numeric, ${f.vat}::numeric, ${f.gross}::numeric,
+          ${f.currency}::text, ${hash}::text, ${xml}::bytea)`,
     );
     // The slot: as OnlineSessions.takeSlot, for all the new invoices of a company and environment at once.
     const result = await sql<{
-      id: string;
       company_id: string;
       environment: KsefEnvironmentName;
       invoice_hash: string;
-      updated_at: Date;
+      held: boolean;
+      id: string | null;
+      updated_at: Date | null;
       session_id: string | null;
       reference_number: string | null;
       symmetric_key_enc: Buffer | null;
       initialization_vector: Buffer | null;
-    }>`with ins as (
+    }>`with input (company_id, environment, invoice_number, invoice_type, issue_date, seller_nip, seller_name, buyer_nip, buyer_name,
+          net_amount, vat_amount, gross_amount, currency, invoice_hash, xml) as (
+        values ${sql.join(values)}
+      ), held as (
+        select distinct s.company_id, s.environment from ksef_environment_state as s
+        join input as i on i.company_id = s.company_id and i.environment = s.environment
+        where s.simulation_active
+      ), ins as (
         insert into synced_invoices (company_id, environment, direction, status, invoice_number, invoice_type, issue_date, seller_nip, seller_name,
           buyer_nip, buyer_name, net_amount, vat_amount, gross_amount, currency, invoice_hash, xml, attempts, next_attempt_at)
-        values ${sql.join(values)}
+        select i.company_id, i.environment, 'issued', 'queued', i.invoice_number, i.invoice_type, i.issue_date, i.seller_nip, i.seller_name,
+          i.buyer_nip, i.buyer_name, i.net_amount, i.vat_amount, i.gross_amount, i.currency, i.invoice_hash, i.xml, 1, ${lease}::timestamptz
+        from input as i
+        where not exists (select from held as h where h.company_id = i.company_id and h.environment = i.environment)
         on conflict (company_id, environment, invoice_hash) do nothing
         returning id, company_id, environment, invoice_hash, updated_at
       ), wanted as (
@@ -124,13 +141,19 @@ export class InvoiceSender {
           and s.status = 'open' and s.invoice_count + w.n <= ${MAX_INVOICES}
         returning s.id, s.company_id, s.environment, s.reference_number, s.symmetric_key_enc, s.initialization_vector
       )
-      select ins.*, slot.id as session_id, slot.reference_number, slot.symmetric_key_enc, slot.initialization_vector
-      from ins left join slot on slot.company_id = ins.company_id and slot.environment = ins.environment`.execute(db);
+      select i.company_id, i.environment, i.invoice_hash, h.company_id is not null as held, ins.id, ins.updated_at,
+        slot.id as session_id, slot.reference_number, slot.symmetric_key_enc, slot.initialization_vector
+      from input as i
+      left join held as h on h.company_id = i.company_id and h.environment = i.environment
+      left join ins on ins.company_id = i.company_id and ins.environment = i.environment and ins.invoice_hash = i.invoice_hash
+      left join slot on slot.company_id = ins.company_id and slot.environment = ins.environment`.execute(db);
     const byKey = new Map(result.rows.map((r) => [`${r.company_id}|${r.environment}|${r.invoice_hash}`, r]));
     return items.map(({ companyId, environment, xml, hash, facts: f }) => {
-      const r = byKey.get(`${companyId}|${environment}|${hash}`);
+      const key = `${companyId}|${environment}|${hash}`;
+      const r = byKey.get(key);
+      if (r?.held) return 'held';
       // The same bytes twice in one batch: the first is stored, the second is a repeated send.
-      if (!r || !byKey.delete(`${companyId}|${environment}|${hash}`)) return null;
+      if (!r?.id || !r.updated_at || !byKey.delete(key)) return null;
       const row: OutboxRow = {
         id: r.id,
         company_id: companyId,

@@ -9,7 +9,7 @@ import { type Availability, type EndedOutage, offlineModeOf } from '../availabil
 import type { KsefClient } from '../client';
 import type { CredentialsStore, StoredOfflineCertificate } from '../credentials';
 import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../crypto';
-import { KsefNotConfiguredError, KsefOfflineModeError, KsefOutageSimulatedError, KsefRejectedError, KsefUnavailableError } from '../errors';
+import { KsefNotConfiguredError, KsefOfflineModeError, KsefRejectedError, outageSimulated, KsefUnavailableError } from '../errors';
 import type { SecretBox } from '../secrets';
 import type { InvoiceFacts } from '../send';
 import type { OnlineSessions } from '../sessions';
@@ -563,11 +563,3 @@ export class OfflineInvoices {
       .executeTakeFirstOrThrow();
   }
 }
-
-export const outageSimulated = (environment: KsefEnvironmentName) =>
-  new KsefOutageSimulatedError(
-    environment,
-    `An outage simulation is active for KSeF ${environment}, so ksef-proxy treats KSeF as unavailable and sends nothing online. ` +
-      `Offline mode is open: send the invoice with mode "offline" (signed with your offline certificate, queued for POST /invoices/${environment}/offline/send-batch), ` +
-      `or switch the simulation off with PUT /ksef/${environment}/simulation.`,
-  );
