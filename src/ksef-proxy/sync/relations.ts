@@ -21,6 +21,9 @@ export interface IndexedInvoice {
 
 const CORRECTION_KINDS = new Set(['KOR', 'KOR_ZAL', 'KOR_ROZ']);
 
+/** The kinds of invoice that can refer to others: only these need reading and parsing to be indexed. */
+export const REFERRING_KINDS = [...CORRECTION_KINDS, 'ROZ', 'ZAL'];
+
 /** Stores (again: idempotent) the references the invoice carries. */
 export async function indexRelations(db: Db, row: IndexedInvoice, invoice: Fa3Invoice): Promise<void> {
   // An invoice in KSeF never changes: once its references are stored, they stay (and keep their links).

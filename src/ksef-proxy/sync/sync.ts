@@ -8,7 +8,7 @@ import type { KsefClient } from '../client';
 import type { CredentialsStore } from '../credentials';
 import { KsefNotConfiguredError, KsefSyncRunningError } from '../errors';
 import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks';
-import { indexRelations, resolveRelations } from './relations';
+import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations';
 import { syncedInvoiceRow } from '../retrieval';
 
 /**
@@ -104,7 +104,8 @@ export class InvoiceSync {
         await lockForTransaction(trx, relationsLockName(companyId, environment));
         const rows = await trx
           .selectFrom('synced_invoices')
-          .select(['id', 'ksef_number', 'xml'])
+          // The XML only of invoices that may refer to others (the rest may still be referred to: resolved below).
+          .select(['id', 'ksef_number', sql<Buffer | null>`case when invoice_type in (${sql.join(REFERRING_KINDS)}) then xml end`.as('xml')])
           .where('company_id', '=', companyId)
           .where('environment', '=', environment)
           .where('relations_indexed_at', 'is', null)
@@ -113,7 +114,7 @@ export class InvoiceSync {
           .limit(batchSize)
           .execute();
         for (const row of rows) {
-          const invoice = parseQuietly(row.xml);
+          const invoice = row.xml && parseQuietly(row.xml);
           if (invoice) await indexRelations(trx, { id: row.id, companyId, environment, ksefNumber: row.ksef_number }, invoice);
         }
         if (rows.length > 0) {
