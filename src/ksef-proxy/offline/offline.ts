@@ -9,7 +9,7 @@ import { type Availability, type EndedOutage, offlineModeOf } from '../availabil
 import type { KsefClient } from '../client';
 import type { CredentialsStore, StoredOfflineCertificate } from '../credentials';
 import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../crypto';
-import { KsefNotConfiguredError, KsefOfflineModeError, KsefRejectedError, outageSimulated, KsefUnavailableError } from '../errors';
+import { KsefNotConfiguredError, KsefOfflineModeError, KsefRejectedError, KsefUnavailableError, outageSimulated } from '../errors';
 import type { SecretBox } from '../secrets';
 import type { InvoiceFacts } from '../send';
 import type { OnlineSessions } from '../sessions';
