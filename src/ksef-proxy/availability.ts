@@ -70,8 +70,7 @@ export class Availability {
    */
   async setSimulation(companyId: string, environment: KsefEnvironmentName, active: boolean, requestedMode?: OfflineMode): Promise<EnvironmentState> {
     const now = new Date();
-    let mode: OfflineMode = 'offline';
-    const ended = await this.db.transaction().execute(async (trx) => {
+    const { mode, ended } = await this.db.transaction().execute(async (trx) => {
       const current = await trx
         .selectFrom('ksef_environment_state')
         .select(['simulation_active', 'simulation_since', 'simulation_mode'])
@@ -79,8 +78,8 @@ export class Availability {
         .where('environment', '=', environment)
         .forUpdate()
         .executeTakeFirst();
-      mode = requestedMode ?? (current?.simulation_active ? current.simulation_mode : 'offline');
-      if (current?.simulation_active === active && (!active || current.simulation_mode === mode)) return null;
+      const mode: OfflineMode = requestedMode ?? (current?.simulation_active ? current.simulation_mode : 'offline');
+      if (current?.simulation_active === active && (!active || current.simulation_mode === mode)) return { mode, ended: null };
       const values = active ? { simulation_active: true, simulation_since: now, simulation_mode: mode } : { simulation_active: false, simulation_since: null };
       await trx
         .insertInto('ksef_environment_state')
@@ -88,7 +87,8 @@ export class Availability {
         .onConflict((oc) => oc.columns(['company_id', 'environment']).doUpdateSet({ ...values, updated_at: now }))
         .execute();
       // A simulation that stops, or changes what it stands for, ends the outage it was.
-      return current?.simulation_active && current.simulation_since ? { mode: current.simulation_mode, since: current.simulation_since } : null;
+      const ended = current?.simulation_active && current.simulation_since ? { mode: current.simulation_mode, since: current.simulation_since } : null;
+      return { mode, ended };
     });
     this.logger.info(active ? 'outage simulation switched on' : 'outage simulation switched off', { environment, ...(active ? { mode } : {}) });
     if (ended) await this.onOutageEnded({ companyId, environment, ...ended, endedAt: now });
