@@ -109,7 +109,10 @@ export class KsefProxy {
     });
     this.syncSchedule = new SyncSchedule(db, this.sync, config.ksef.syncIntervalMs, logger);
     // The outbox worker's other duties: the offline queue, and linking the invoices we sent.
-    this.outbox.extraWork = async () => (await this.offline.work()) + (await this.sync.linkSentInvoices());
+    this.outbox.extraWork = async () => {
+      await this.offline.work();
+      await this.sync.linkSentInvoices();
+    };
     this.db = db;
   }
 

@@ -66,7 +66,7 @@ export class Outbox {
   private running: Promise<void> | undefined;
   private stopped = true;
   /** More background work, run once per interval (the offline queue, relations of the invoices we sent). */
-  extraWork?: () => Promise<number>;
+  extraWork?: () => Promise<void>;
   /** True while queued invoices of this company and environment must not be sent (outage simulation). */
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
   /** Row updates of concurrent sends, written together (see Batcher). */

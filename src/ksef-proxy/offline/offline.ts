@@ -333,18 +333,15 @@ export class OfflineInvoices {
   }
 
   /** One pass of the background work: revert dead claims, finish stale batches, ask about processing rows, probe outages. */
-  async work(): Promise<number> {
-    let worked = 0;
+  async work(): Promise<void> {
     const stale = new Date(Date.now() - this.config.outboxLeaseMs);
-    const reverted = await this.db
+    await this.db
       .updateTable('offline_invoices')
       .set({ status: 'signed', updated_at: new Date() })
       .where('status', '=', 'processing')
       .where('session_reference_number', 'is', null)
       .where('updated_at', '<', stale)
-      .returning('id')
       .execute();
-    worked += reverted.length;
 
     const uploading = await this.db
       .selectFrom('ksef_sessions')
@@ -355,7 +352,6 @@ export class OfflineInvoices {
       .execute();
     for (const s of uploading) {
       if (this.inFlight.has(s.reference_number!)) continue;
-      worked++;
       await this.recoverBatch(s.company_id, s.environment, s.id, s.reference_number!).catch((err) =>
         this.logger.warn('recovering an offline batch failed', { environment: s.environment, referenceNumber: s.reference_number, error: (err as Error).message }),
       );
@@ -382,7 +378,6 @@ export class OfflineInvoices {
       const ref = p.session_reference_number!;
       if (Date.now() - (this.lastPolled.get(ref) ?? 0) < 500) continue;
       this.lastPolled.set(ref, Date.now());
-      worked++;
       await this.poll(p.company_id, p.environment, ref).catch((err) =>
         this.logger.warn('offline status check failed', { environment: p.environment, referenceNumber: ref, error: (err as Error).message }),
       );
@@ -391,7 +386,6 @@ export class OfflineInvoices {
     for (const env of await this.availability.dueForProbe(PROBE_EVERY_MS)) {
       await this.probe(env.company_id, env.environment);
     }
-    return worked;
   }
 
   /** Asks KSeF about a session carrying offline rows; rows become `sent` or `error` (or return to the queue). */

@@ -88,9 +88,9 @@ export class InvoiceSync {
   /**
    * Indexes the relations of numbered invoices no sync has covered yet - the ones we sent ourselves - so
    * their advance groups and corrections link without waiting for a sync. Each batch is one short
-   * transaction under the relations lock the sync's pages take too; returns how many invoices it covered.
+   * transaction under the relations lock the sync's pages take too.
    */
-  async linkSentInvoices(batchSize = 200): Promise<number> {
+  async linkSentInvoices(batchSize = 200): Promise<void> {
     const due = await this.db
       .selectFrom('synced_invoices')
       .select(['company_id', 'environment'])
@@ -98,9 +98,8 @@ export class InvoiceSync {
       .where('relations_indexed_at', 'is', null)
       .where('ksef_number', 'is not', null)
       .execute();
-    let covered = 0;
     for (const { company_id: companyId, environment } of due) {
-      covered += await this.db.transaction().execute(async (trx) => {
+      await this.db.transaction().execute(async (trx) => {
         await lockForTransaction(trx, relationsLockName(companyId, environment));
         const rows = await trx
           .selectFrom('synced_invoices')
@@ -121,10 +120,8 @@ export class InvoiceSync {
           await resolveRelations(trx, companyId, environment);
           await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', rows.map((r) => r.id)).execute();
         }
-        return rows.length;
       });
     }
-    return covered;
   }
 
   running(companyId: string, environment: KsefEnvironmentName): boolean {
