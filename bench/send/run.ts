@@ -22,10 +22,10 @@ import path from 'node:path';
 import got from 'got';
 import { loadConfig } from '../../src/config';
 import { silentLogger } from '../../src/logger';
-import { KsefApi } from '../../src/ksef-proxy/api';
-import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/crypto';
-import { KsefHttp } from '../../src/ksef-proxy/http';
-import { RateLimiter } from '../../src/ksef-proxy/limiter';
+import { KsefApi } from '../../src/ksef-proxy/transport/api';
+import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/transport/crypto';
+import { KsefHttp } from '../../src/ksef-proxy/transport/http';
+import { RateLimiter } from '../../src/ksef-proxy/transport/limiter';
 import { type ChildProcess, spawn } from 'node:child_process';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 300);

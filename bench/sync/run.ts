@@ -11,7 +11,7 @@
  */
 import got from 'got';
 import { loadConfig } from '../../src/config';
-import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/limiter';
+import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter';
 import { silentLogger } from '../../src/logger';
 import { startSandbox } from '../../src/sandbox';
 import { startServer } from '../../src/server';

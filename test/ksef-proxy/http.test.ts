@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config';
 import { KsefRateLimitedError, KsefRejectedError, KsefServerError, KsefTimeoutError, KsefUnavailableError } from '../../src/ksef-proxy/errors';
-import { KsefHttp, type RetryPolicy } from '../../src/ksef-proxy/http';
-import { PUBLISHED_LIMITS, RateLimiter } from '../../src/ksef-proxy/limiter';
+import { KsefHttp, type RetryPolicy } from '../../src/ksef-proxy/transport/http';
+import { PUBLISHED_LIMITS, RateLimiter } from '../../src/ksef-proxy/transport/limiter';
 import { silentLogger } from '../../src/logger';
 
 /** The KSeF HTTP client's contract: timeouts, bounded retries only where safe, Retry-After, error kinds. */

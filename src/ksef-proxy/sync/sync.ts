@@ -3,13 +3,13 @@ import type { KsefEnvironmentName } from '../../config';
 import type { Database } from '../../db/schema';
 import type { Logger } from '../../logger';
 import { type Fa3Invoice, parseFa3 } from '../../local/fa3';
-import type { InvoiceMetadata, MetadataPage } from '../api';
-import type { KsefClient } from '../client';
-import type { CredentialsStore } from '../credentials';
+import type { InvoiceMetadata, MetadataPage } from '../transport/api';
+import type { KsefClient } from '../transport/client';
+import type { CredentialsStore } from '../credentials/credentials';
 import { KsefNotConfiguredError, KsefSyncRunningError } from '../errors';
 import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks';
 import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations';
-import { syncedInvoiceRow } from '../retrieval';
+import { syncedInvoiceRow } from '../retrieval/retrieval';
 
 /**
  * Incremental sync (PROTOCOL.md §8.2/§8.4): for Subject1 (issued) and Subject2 (received), metadata queries over

@@ -1,6 +1,6 @@
-import type { KsefEnvironmentName } from '../config';
+import type { KsefEnvironmentName } from '../../config';
 import { sha256Base64 } from './crypto';
-import { KsefRejectedError, KsefUnavailableError } from './errors';
+import { KsefRejectedError, KsefUnavailableError } from '../errors';
 import type { KsefHttp, KsefResponse } from './http';
 
 /** The KSeF 2.0 calls Fast KSeF makes (paths and shapes of the official open-api.json), one method each. */

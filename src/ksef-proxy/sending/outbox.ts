@@ -1,12 +1,12 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { KsefConfig, KsefEnvironmentName } from '../config';
-import type { Database, SyncedInvoicesTable } from '../db/schema';
-import type { Logger } from '../logger';
-import type { SessionInvoice } from './api';
+import type { KsefConfig, KsefEnvironmentName } from '../../config';
+import type { Database, SyncedInvoicesTable } from '../../db/schema';
+import type { Logger } from '../../logger';
+import type { SessionInvoice } from '../transport/api';
 import { Batcher } from './batcher';
-import type { KsefClient } from './client';
-import { aesEncrypt, sha256Base64 } from './crypto';
-import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from './errors';
+import type { KsefClient } from '../transport/client';
+import { aesEncrypt, sha256Base64 } from '../transport/crypto';
+import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors';
 import type { OnlineSession, OnlineSessions } from './sessions';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */

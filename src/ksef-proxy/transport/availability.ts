@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database, OfflineMode } from '../db/schema';
-import type { Logger } from '../logger';
+import type { KsefEnvironmentName } from '../../config';
+import type { Database, OfflineMode } from '../../db/schema';
+import type { Logger } from '../../logger';
 
 export interface EnvironmentState {
   simulationActive: boolean;

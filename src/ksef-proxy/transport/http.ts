@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { type Method, RequestError, TimeoutError } from 'got';
-import type { KsefConfig, KsefEnvironmentName } from '../config';
-import type { Logger } from '../logger';
+import type { KsefConfig, KsefEnvironmentName } from '../../config';
+import type { Logger } from '../../logger';
 import {
   type KsefErrorEntry,
   KsefRateLimitedError,
@@ -10,7 +10,7 @@ import {
   KsefServerError,
   KsefTimeoutError,
   KsefUnavailableError,
-} from './errors';
+} from '../errors';
 import type { LimitGroup, RateLimiter } from './limiter';
 
 /**

@@ -1,12 +1,12 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
-import type { Logger } from '../logger';
-import type { KsefClient } from './client';
-import { type SessionKey, newSessionKey, rsaOaepEncrypt } from './crypto';
-import { KsefRejectedError } from './errors';
-import { withAdvisoryLock } from './locks';
-import type { SecretBox } from './secrets';
+import type { KsefEnvironmentName } from '../../config';
+import type { Database } from '../../db/schema';
+import type { Logger } from '../../logger';
+import type { KsefClient } from '../transport/client';
+import { type SessionKey, newSessionKey, rsaOaepEncrypt } from '../transport/crypto';
+import { KsefRejectedError } from '../errors';
+import { withAdvisoryLock } from '../locks';
+import type { SecretBox } from '../credentials/secrets';
 
 export interface OnlineSession {
   id: string;

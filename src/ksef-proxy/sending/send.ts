@@ -1,11 +1,11 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefConfig, KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
-import type { InvoiceSummary } from '../local/fa3';
+import type { KsefConfig, KsefEnvironmentName } from '../../config';
+import type { Database } from '../../db/schema';
+import type { InvoiceSummary } from '../../local/fa3';
 import { Batcher } from './batcher';
-import type { CredentialsStore } from './credentials';
-import { sha256Base64 } from './crypto';
-import { KsefNotConfiguredError, outageSimulated } from './errors';
+import type { CredentialsStore } from '../credentials/credentials';
+import { sha256Base64 } from '../transport/crypto';
+import { KsefNotConfiguredError, outageSimulated } from '../errors';
 import type { Outbox, OutboxRow } from './outbox';
 import { EXPIRY_MARGIN_MS, MAX_INVOICES, type OnlineSession } from './sessions';
 

@@ -1,10 +1,10 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database, SyncedInvoicesTable } from '../db/schema';
-import type { SessionInvoice, SessionStatusResponse } from './api';
-import { type Fa3Invoice, parseFa3, summarize } from '../local/fa3';
-import type { KsefClient } from './client';
-import { sha256Base64 } from './crypto';
+import type { KsefEnvironmentName } from '../../config';
+import type { Database, SyncedInvoicesTable } from '../../db/schema';
+import type { SessionInvoice, SessionStatusResponse } from '../transport/api';
+import { type Fa3Invoice, parseFa3, summarize } from '../../local/fa3';
+import type { KsefClient } from '../transport/client';
+import { sha256Base64 } from '../transport/crypto';
 
 export interface SessionReport {
   status: SessionStatusResponse;

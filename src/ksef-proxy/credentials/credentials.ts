@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
-import { type OfflineCertificateInfo, parseOfflineCertificate } from './offline/certificate';
+import type { KsefEnvironmentName } from '../../config';
+import type { Database } from '../../db/schema';
+import { type OfflineCertificateInfo, parseOfflineCertificate } from './offline-certificate';
 import type { SecretBox } from './secrets';
 
 export interface OfflineCertificateInput {

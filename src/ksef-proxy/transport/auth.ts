@@ -1,13 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database } from '../db/schema';
-import type { Logger } from '../logger';
+import type { KsefEnvironmentName } from '../../config';
+import type { Database } from '../../db/schema';
+import type { Logger } from '../../logger';
 import type { KsefApi, PublicKeyCertificate } from './api';
-import type { CredentialsStore } from './credentials';
+import type { CredentialsStore } from '../credentials/credentials';
 import { rsaOaepEncrypt } from './crypto';
-import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from './errors';
-import { withAdvisoryLock } from './locks';
-import type { SecretBox } from './secrets';
+import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors';
+import { withAdvisoryLock } from '../locks';
+import type { SecretBox } from '../credentials/secrets';
 
 export interface AccessToken {
   token: string;
