@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { bootstrapIfEmpty, type BootstrapResult } from './accounts/bootstrap';
 import { Users } from './accounts/users';
 import type { AppConfig } from './config';
@@ -60,6 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onJsonResponse: options.onJsonResponse,
   });
   const server = http.createServer(app);
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, resolve);
@@ -79,4 +81,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await database.close();
     },
   };
+}
+
+/**
+ * Requests Node's parser refuses before express sees them (headers over the limit, malformed HTTP) get our
+ * JSON error shape instead of Node's bare status line.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+  const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  const body = JSON.stringify({
+    error: tooLarge
+      ? { code: 'headers_too_large', message: `The request headers are larger than the server accepts (${http.maxHeaderSize} bytes in all).` }
+      : { code: 'bad_request', message: 'The request is not valid HTTP/1.1.' },
+  });
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

@@ -95,7 +95,20 @@ export function toApiError(err: unknown, log: ErrorLogger): ApiError {
       ? new ApiError(503, 'pdf_busy', 'The PDF engine is busy; try again in a few seconds.', undefined, { headers: { 'Retry-After': '5' } })
       : new ApiError(503, 'pdf_unavailable', 'The PDF engine is unavailable right now (the cause has been logged); try again later.');
   }
-  const e = err as { type?: string; status?: number; statusCode?: number; message?: string; limit?: number };
+  if (err instanceof URIError) {
+    return badRequest('The request path is not valid percent-encoding (RFC 3986).', [{ path: 'path', message: 'malformed percent-encoding' }]);
+  }
+  const e = err as { type?: string; status?: number; statusCode?: number; message?: string; limit?: number; code?: string; expose?: boolean };
+  // body-parser inflates `Content-Encoding: gzip|deflate` bodies; zlib says so when the bytes are not that.
+  if (typeof e?.code === 'string' && e.code.startsWith('Z_')) {
+    return badRequest('The request body does not match its Content-Encoding (not valid gzip/deflate data).', [{ path: 'body', message: 'not valid for its Content-Encoding' }]);
+  }
+  // serve-static refuses paths such as `/swagger/assets/%2e%2e/x` with a client error of its own.
+  if (e?.expose && typeof e.status === 'number' && e.status >= 400 && e.status < 500 && !e.type) {
+    return e.status === 403 || e.status === 404
+      ? new ApiError(404, 'not_found', 'No such file.')
+      : new ApiError(e.status, 'bad_request', e.message ?? 'The request is invalid.');
+  }
   switch (e?.type) {
     case 'entity.too.large':
       return new ApiError(413, 'payload_too_large', `The request body is larger than the limit of ${e.limit} bytes.`);

@@ -61,6 +61,8 @@ export class SystemConfig {
   }
 
   async set(key: ConfigKey, value: string): Promise<void> {
+    // PostgreSQL text cannot hold U+0000, and no setting means anything by a control character.
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw new InvalidConfigValueError('control characters (such as U+0000 or a line break) are not allowed');
     validators[key](value);
     await this.db
       .insertInto('system_config')

@@ -57,7 +57,13 @@ export function parseXmlDocument(bytes: Buffer, what: string): ParsedDocument {
   if (valid !== true) {
     throw new RenderInputError(`${what}: not well-formed XML (line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg})`);
   }
-  const tree = parser.parse(text) as XNode;
+  let tree: XNode;
+  try {
+    tree = parser.parse(text) as XNode;
+  } catch (err) {
+    // fast-xml-parser's own limits (e.g. its nesting depth) refuse the input, not our code.
+    throw new RenderInputError(`${what}: ${(err as Error).message}`);
+  }
   const rootName = Object.keys(tree).find((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (!rootName) throw new RenderInputError(`${what}: no root element`);
   const rootValue = tree[rootName];
