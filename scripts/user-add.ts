@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Users } from '../src/accounts/users';
+import { apiRoles, Users } from '../src/accounts/users';
 import { loadConfig } from '../src/config';
 import { migrateToLatest, openDatabase } from '../src/db/connect';
 import { databaseOptions } from '../src/server';
@@ -21,6 +21,7 @@ async function main() {
     },
   });
   if (!values.email) throw new Error('--email is required');
+  if (!(apiRoles as readonly string[]).includes(values.role!)) throw new Error(`--role must be one of ${apiRoles.join(', ')} (got ${values.role})`);
   const password = values.password ?? process.env.USER_PASSWORD ?? crypto.randomBytes(18).toString('base64url');
   if (password.length < 10) throw new Error('the password must have at least 10 characters');
 

@@ -1,7 +1,7 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
 import { badRequest } from '../http/errors';
-import { OfflineCertificateError } from '../ksef-proxy';
+import { KsefTokenContextError, OfflineCertificateError } from '../ksef-proxy';
 import { caller, requireAdmin } from './caller';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getConnection' | 'getOutageSimulation' | 'setOutageSimulation' | 'getCredentials' | 'putCredentials'>;
@@ -37,6 +37,7 @@ export const ksefHandlers: Handlers = {
       });
       return { status: 200, body: summary };
     } catch (err) {
+      if (err instanceof KsefTokenContextError) throw badRequest(`body.${err.field}: ${err.message}. Nothing was stored.`, [{ path: `body.${err.field}`, message: err.message }]);
       if (!(err instanceof OfflineCertificateError)) throw err;
       const path = `body.offlineCertificate.${err.field}`;
       throw badRequest(`${path} ${err.message}. Nothing was stored.`, [{ path, message: err.message }]);

@@ -28,6 +28,7 @@ export type { KsefStatusInfo, SessionInvoice } from './transport/api';
 export type { CredentialsSummary } from './credentials/credentials';
 export type { OfflineFilter, OfflineRow } from './offline/offline';
 export { OfflineCertificateError } from './credentials/offline-certificate';
+export { KsefTokenContextError } from './credentials/credentials';
 export type { SyncResult, SyncSubjectState } from './sync/sync';
 export type { InvoiceLinks } from './sync/relations';
 export type { RegisterFilter } from './sync/register';

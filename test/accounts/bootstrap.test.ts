@@ -53,6 +53,15 @@ describe('npm run user:add', () => {
         }
       })();
       expect(again).toMatch(/already exists/);
+      const superuser = (() => {
+        try {
+          execFileSync('npx', ['tsx', 'scripts/user-add.ts', '--email', 'root@example.com', '--role', 'superuser'], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' });
+          return 'ok';
+        } catch (err) {
+          return String((err as { stderr: string }).stderr);
+        }
+      })();
+      expect(superuser).toMatch(/--role must be one of admin, technical \(got superuser\)/);
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { checkKsefNumber } from '../../src/local/ksef-number';
 import { adminAuth, basic } from '../support/server';
-import { startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef';
+import { openModeToken, startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef';
 import { decodePngQr, firstPageQr, pdfText } from '../support/pdf';
 import { describeWithShared, readSample, sampleNames } from '../support/shared';
 
@@ -303,6 +303,27 @@ describeWithShared('KSeF credentials and the connection check', () => {
     const bad = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ contextNip: '123' });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body.error.details)).toContain('contextNip');
+  });
+
+  it('refuses a KSeF token generated for another NIP than the context, naming both (400, nothing stored)', async () => {
+    const before = await k.api.server.services.database.db.selectFrom('ksef_credentials').select(['ksef_token_enc', 'context_nip']).executeTakeFirstOrThrow();
+    const foreign = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ ksefToken: openModeToken('7352765225') });
+    expect(foreign.status).toBe(400);
+    expect(foreign.body.error.details).toEqual([{ path: 'body.ksefToken', message: expect.stringContaining('7352765225') }]);
+    expect(foreign.body.error.message).toContain('5265877635');
+    expect(foreign.body.error.message).toContain('contextNip');
+    // Moving the context away from the stored token's NIP is the same mistake.
+    const moved = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ contextNip: '7352765225' });
+    expect(moved.status).toBe(400);
+    expect(moved.body.error.details[0].path).toBe('body.contextNip');
+    const after = await k.api.server.services.database.db.selectFrom('ksef_credentials').select(['ksef_token_enc', 'context_nip']).executeTakeFirstOrThrow();
+    expect(after).toEqual(before);
+    // A token and its own context together are fine.
+    const both = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ ksefToken: openModeToken('7352765225'), contextNip: '7352765225' });
+    expect(both.status).toBe(200);
+    expect(both.body.contextNip).toBe('7352765225');
+    const back = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ ksefToken: k.ksefToken, contextNip: '5265877635' });
+    expect(back.status).toBe(200);
   });
 
   it('authenticates on the connection check once a token is stored', async () => {

@@ -26,6 +26,21 @@ export interface CredentialsSummary {
   offlineCertificate: null | { serialNumber: string; subject: string; validFrom: Date; validTo: Date };
 }
 
+/** A KSeF token names the context it was generated in (`…|nip-<NIP>|…`); it authenticates in no other. */
+export class KsefTokenContextError extends Error {
+  constructor(
+    readonly field: 'ksefToken' | 'contextNip',
+    readonly tokenNip: string,
+    readonly contextNip: string,
+  ) {
+    super(
+      `the KSeF token was generated for NIP ${tokenNip} but the context NIP is ${contextNip}: store the token generated in context ${contextNip}, or set contextNip to ${tokenNip} if that is the context you act in`,
+    );
+  }
+}
+
+const tokenNip = (token: string): string | null => /\|nip-(\d{10})\|/.exec(token)?.[1] ?? null;
+
 /** Credentials change rarely and are read on every send: remembered this long (another process's change shows after it). */
 const CACHE_TTL_MS = 5_000;
 
@@ -82,7 +97,14 @@ export class CredentialsStore {
     input: { ksefToken?: string; contextNip?: string; offlineCertificate?: OfflineCertificateInput },
     companyNip: string,
   ): Promise<void> {
-    // Checked (throws OfflineCertificateError naming the field) before anything is stored.
+    // Checked (each error names its field) before anything is stored.
+    if (input.ksefToken !== undefined || input.contextNip !== undefined) {
+      const stored = await this.get(companyId, environment, this.db);
+      const token = input.ksefToken ?? stored?.ksefToken ?? null;
+      const contextNip = input.contextNip ?? stored?.contextNip ?? companyNip;
+      const nip = token ? tokenNip(token) : null;
+      if (nip && nip !== contextNip) throw new KsefTokenContextError(input.ksefToken !== undefined ? 'ksefToken' : 'contextNip', nip, contextNip);
+    }
     const offline = input.offlineCertificate;
     const cert = offline ? parseOfflineCertificate(offline.certificatePem, offline.privateKeyPem) : undefined;
     const certColumns =
