@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -48,14 +49,31 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, kind: 'postgres', close: once(() => db.destroy()) };
   }
-  if (options.dataDir) fs.mkdirSync(options.dataDir, { recursive: true });
+  const release = options.dataDir ? await lockDataDir(options.dataDir) : async () => {};
   const pglite = new PGlite({
     dataDir: options.dataDir ?? undefined,
     loadDataDir: options.initialData,
     parsers: { [DATE]: asIs, [NUMERIC]: asIs, [INT8]: asNumber, [BYTEA]: (value: string) => Buffer.from(value.slice(2), 'hex') },
   });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  return { db, kind: 'pglite', close: once(() => db.destroy()) };
+  return {
+    db,
+    kind: 'pglite',
+    close: once(async () => {
+      await db.destroy();
+      await release();
+    }),
+  };
+}
+
+/** A second process opening the same embedded database would see none of the first one's writes, and lose its own. */
+export class EmbeddedDatabaseInUseError extends Error {
+  constructor(dataDir: string) {
+    super(
+      `the embedded database in ${dataDir} is in use by another process (a running Fast KSeF server?): it serves one process at a time. ` +
+        'Do this through the running server (e.g. POST /admin/users as an admin) or stop it first; several processes need PostgreSQL (DATABASE_URL).',
+    );
+  }
 }
 
 /** Brings the schema up to date. Safe to run at every start and from several processes at once. */
@@ -68,4 +86,51 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
 
 export async function pingDatabase(db: Kysely<Database>): Promise<void> {
   await sql`select 1`.execute(db);
+}
+
+/**
+ * An exclusive lock on the data directory for as long as the database is open: a file created atomically
+ * (`wx`) holding the owner's pid. A lock whose process is gone (a crash, kill -9) is taken over at once, so a
+ * restart works. (proper-lockfile was tried: its liveness is an mtime refreshed on a timer, which PGlite's
+ * synchronous WASM start starves on a loaded machine — the server then died with ECOMPROMISED.)
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const lockFile = path.join(dataDir, 'fastksef.lock');
+  const own = String(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(lockFile, own, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0 || !holderIsGone(lockFile)) {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new EmbeddedDatabaseInUseError(dataDir);
+        throw err;
+      }
+      fs.rmSync(lockFile, { force: true });
+    }
+  }
+  return async () => {
+    if (readHolder(lockFile) === own) fs.rmSync(lockFile, { force: true });
+  };
+}
+
+function readHolder(lockFile: string): string | null {
+  try {
+    return fs.readFileSync(lockFile, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function holderIsGone(lockFile: string): boolean {
+  const pid = Number(readHolder(lockFile));
+  // An empty file is a lock being written right now: its holder is alive.
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }

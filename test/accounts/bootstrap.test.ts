@@ -5,7 +5,10 @@ import path from 'node:path';
 import { bootstrapIfEmpty } from '../../src/accounts/bootstrap';
 import { verifyPassword } from '../../src/accounts/passwords';
 import { migrateToLatest, openDatabase } from '../../src/db/connect';
+import got from 'got';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { spawnServer } from '../support/process';
+import { TEST_SECRETS_KEY } from '../support/server';
 
 const root = path.join(__dirname, '..', '..');
 const noSettings = { adminEmail: undefined, adminPassword: undefined, companyNip: undefined, companyName: undefined };
@@ -66,4 +69,43 @@ describe('npm run user:add', () => {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('command-line tools beside a server on the embedded database', () => {
+  const run = (args: string[], env: NodeJS.ProcessEnv) => {
+    try {
+      return { code: 0, out: execFileSync('npx', ['tsx', ...args], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { code: e.status, out: `${e.stdout}${e.stderr}` };
+    }
+  };
+
+  test('refuse while the server holds the database, lose nothing, and work once it has stopped or crashed', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fastksef-cli-'));
+    const env = { ...process.env, NODE_OPTIONS: '', DATA_DIR: dataDir, DATABASE_URL: '', KSEF_SECRETS_KEY: TEST_SECRETS_KEY, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'admin-password-1' };
+    let server = await spawnServer({ ...env, OUTBOX_INTERVAL_MS: '0' });
+    try {
+      const refused = run(['scripts/user-add.ts', '--email', 'late@example.com', '--password', 'late-password-1'], env);
+      expect(refused.code).not.toBe(0);
+      expect(refused.out).toMatch(/in use by another process/);
+      expect(refused.out).not.toMatch(/added/);
+      expect(run(['scripts/migrate.ts'], env).code).not.toBe(0);
+      // A second server on the same directory is refused too; the first one keeps answering.
+      await expect(spawnServer({ ...env, OUTBOX_INTERVAL_MS: '0' })).rejects.toThrow(/in use by another process/);
+      const users = await got(`${server.url}/admin/users`, { username: 'admin@example.com', password: 'admin-password-1' }).json<{ users: { email: string }[] }>();
+      expect(users.users.map((u) => u.email)).toEqual(['admin@example.com']);
+
+      await server.kill(); // a crash leaves its lock behind: the next process takes it over at once
+      const added = run(['scripts/user-add.ts', '--email', 'late@example.com', '--password', 'late-password-1'], env);
+      expect(added).toMatchObject({ code: 0, out: expect.stringContaining('added late@example.com') });
+      server = await spawnServer({ ...env, OUTBOX_INTERVAL_MS: '0' });
+      const after = await got(`${server.url}/admin/users`, { username: 'admin@example.com', password: 'admin-password-1' }).json<{ users: { email: string }[] }>();
+      expect(after.users.map((u) => u.email).sort()).toEqual(['admin@example.com', 'late@example.com']);
+      expect((await got(`${server.url}/invoices/test`, { username: 'late@example.com', password: 'late-password-1' })).statusCode).toBe(200);
+    } finally {
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
