@@ -354,14 +354,14 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description A system setting, e.g. `api.date.format` or `api.date.timezone`. */
+                /** @description A setting of the caller's company, e.g. `api.date.format` or `api.date.timezone`; a company that set none has the default. */
                 key: components["schemas"]["ConfigKey"];
             };
             cookie?: never;
         };
-        /** Read a system setting (admin only) */
+        /** Read a setting of the admin's company (admin only) */
         get: operations["getConfigValue"];
-        /** Change a system setting (admin only; validated before saving, effective on the next request) */
+        /** Change a setting of the admin's company (admin only; validated before saving, effective on the next request; other companies are not affected) */
         put: operations["putConfigValue"];
         post?: never;
         delete?: never;
@@ -1732,7 +1732,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A system setting, e.g. `api.date.format` or `api.date.timezone`. */
+                /** @description A setting of the caller's company, e.g. `api.date.format` or `api.date.timezone`; a company that set none has the default. */
                 key: components["schemas"]["ConfigKey"];
             };
             cookie?: never;
@@ -1758,7 +1758,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description A system setting, e.g. `api.date.format` or `api.date.timezone`. */
+                /** @description A setting of the caller's company, e.g. `api.date.format` or `api.date.timezone`; a company that set none has the default. */
                 key: components["schemas"]["ConfigKey"];
             };
             cookie?: never;

@@ -110,9 +110,9 @@ export interface OperationHandlers<Ctx> {
   getCredentials: OperationHandler<'getCredentials', Ctx>;
   /** PUT /ksef/{environment}/credentials — Store KSeF credentials - KSeF token, context NIP, offline certificate (admin only) */
   putCredentials: OperationHandler<'putCredentials', Ctx>;
-  /** GET /admin/config/{key} — Read a system setting (admin only) */
+  /** GET /admin/config/{key} — Read a setting of the admin's company (admin only) */
   getConfigValue: OperationHandler<'getConfigValue', Ctx>;
-  /** PUT /admin/config/{key} — Change a system setting (admin only; validated before saving, effective on the next request) */
+  /** PUT /admin/config/{key} — Change a setting of the admin's company (admin only; validated before saving, effective on the next request; other companies are not affected) */
   putConfigValue: OperationHandler<'putConfigValue', Ctx>;
   /** GET /admin/users — API users of the caller's company (admin only) */
   listUsers: OperationHandler<'listUsers', Ctx>;

@@ -13,7 +13,7 @@ import { LocalDocuments } from './local/documents';
 import { PdfRenderer } from './local/pdf';
 import { createLogger, type Logger } from './logger';
 import type { Services } from './services';
-import { SystemConfig } from './settings/system-config';
+import { CompanySettings } from './settings/company-settings';
 
 export interface RunningServer {
   url: string;
@@ -45,7 +45,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
 
   const services: Services = {
     database,
-    systemConfig: new SystemConfig(database.db),
+    settings: new CompanySettings(database.db),
     users: new Users(database.db),
     // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
     documents: new LocalDocuments(new PdfRenderer()),

@@ -3,12 +3,12 @@ import type { DatabaseHandle } from './db/connect';
 import type { KsefProxy } from './ksef-proxy';
 import type { LocalDocuments } from './local/documents';
 import type { Logger } from './logger';
-import type { SystemConfig } from './settings/system-config';
+import type { CompanySettings } from './settings/company-settings';
 
 /** What handlers work with: built once at start by `createServices`, passed down, never global. */
 export interface Services {
   database: DatabaseHandle;
-  systemConfig: SystemConfig;
+  settings: CompanySettings;
   users: Users;
   /** Validation and rendering (PDF through one warm Chromium per server). */
   documents: LocalDocuments;

@@ -30,7 +30,8 @@ export interface UsersTable {
   updated_at: UpdatedAt;
 }
 
-export interface SystemConfigTable {
+export interface CompanySettingsTable {
+  company_id: string;
   key: string;
   value: string;
   updated_at: UpdatedAt;
@@ -219,7 +220,7 @@ export interface InvoiceSyncMetaTable {
 export interface Database {
   companies: CompaniesTable;
   users: UsersTable;
-  system_config: SystemConfigTable;
+  company_settings: CompanySettingsTable;
   ksef_credentials: KsefCredentialsTable;
   ksef_environment_state: KsefEnvironmentStateTable;
   ksef_sessions: KsefSessionsTable;

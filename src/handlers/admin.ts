@@ -2,21 +2,21 @@ import type { OperationHandlers } from '../../generated/operations';
 import { EmailTakenError } from '../accounts/users';
 import { ApiError, badRequest, conflict, notFound } from '../http/errors';
 import type { HandlerContext } from '../http/app';
-import { InvalidConfigValueError } from '../settings/system-config';
+import { InvalidConfigValueError } from '../settings/company-settings';
 import { requireAdmin } from './caller';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getConfigValue' | 'putConfigValue' | 'listUsers' | 'createUser' | 'deleteUser'>;
 
 export const adminHandlers: Handlers = {
   async getConfigValue({ params }, ctx) {
-    requireAdmin(ctx);
-    return { status: 200, body: { key: params.key, value: await ctx.services.systemConfig.get(params.key) } };
+    const admin = requireAdmin(ctx);
+    return { status: 200, body: { key: params.key, value: await ctx.services.settings.get(admin.companyId, params.key) } };
   },
 
   async putConfigValue({ params, body }, ctx) {
-    requireAdmin(ctx);
+    const admin = requireAdmin(ctx);
     try {
-      await ctx.services.systemConfig.set(params.key, body.value);
+      await ctx.services.settings.set(admin.companyId, params.key, body.value);
     } catch (err) {
       if (err instanceof InvalidConfigValueError) throw badRequest(`${params.key}: ${err.message}.`, [{ path: 'body.value', message: err.message }]);
       throw err;

@@ -46,11 +46,11 @@ export async function createApp(services: Services, handlers: OperationHandlers<
     },
   });
 
-  const send = async (res: Response, result: HandlerResult) => {
+  const send = async (req: Request, res: Response, result: HandlerResult) => {
     for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
     if (result.status === 204 || result.body === undefined) return void res.status(result.status).end();
     if (typeof result.body === 'string') return void res.status(result.status).type('html').send(result.body);
-    const body = formatDates(result.body, await services.systemConfig.dateFormatter());
+    const body = formatDates(result.body, await services.settings.dateFormatter(req.principal?.companyId ?? null));
     res.status(result.status).json(body);
   };
   const sendError = (res: Response, error: ApiError) => {
@@ -66,7 +66,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
         { params: c.request.params ?? {}, query: c.request.query ?? {}, body: c.request.requestBody },
         { principal: req.principal ?? null, services },
       );
-      await send(res, result);
+      await send(req, res, result);
     };
   }
   api.register({

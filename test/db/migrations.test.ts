@@ -1,5 +1,6 @@
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { migrateToLatest, openDatabase } from '../../src/db/connect';
+import { migrationProvider } from '../../src/db/migrations';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let testDb: TestDatabase;
@@ -12,6 +13,7 @@ const tables = [
   'advance_group_invoices',
   'advance_groups',
   'companies',
+  'company_settings',
   'invoice_corrections',
   'invoice_sync_meta',
   'ksef_credentials',
@@ -19,7 +21,6 @@ const tables = [
   'ksef_sessions',
   'offline_invoices',
   'synced_invoices',
-  'system_config',
   'users',
 ];
 
@@ -77,6 +78,35 @@ describe(`migrations (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, (
       await handle.db.insertInto('synced_invoices').values({ ...row, environment: 'demo' }).execute();
     } finally {
       await handle.close();
+    }
+  });
+
+  test('settings that were global become every existing company\'s own', async () => {
+    const db = await createTestDatabase();
+    const handle = await openDatabase(db.options);
+    try {
+      const names = Object.keys(await migrationProvider.getMigrations()).sort();
+      const before = names[names.indexOf('0006_company_settings') - 1];
+      const migrator = new Migrator({ db: handle.db, provider: migrationProvider });
+      // A fresh PGlite test database starts migrated: go back to before per-company settings first.
+      await migrator.migrateTo(before);
+      expect((await migrator.migrateTo(before)).error).toBeUndefined();
+      await sql`insert into companies (nip, name) values ('5265877635', 'A'), ('1234563218', 'B')`.execute(handle.db);
+      await sql`insert into system_config (key, value) values ('api.date.format', 'dd.MM.yyyy')`.execute(handle.db);
+      await migrateToLatest(handle.db);
+      const rows = await handle.db
+        .selectFrom('company_settings as s')
+        .innerJoin('companies as c', 'c.id', 's.company_id')
+        .select(['c.nip', 's.key', 's.value'])
+        .orderBy('c.nip')
+        .execute();
+      expect(rows).toEqual([
+        { nip: '1234563218', key: 'api.date.format', value: 'dd.MM.yyyy' },
+        { nip: '5265877635', key: 'api.date.format', value: 'dd.MM.yyyy' },
+      ]);
+    } finally {
+      await handle.close();
+      await db.drop();
     }
   });
 });

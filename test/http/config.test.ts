@@ -1,4 +1,4 @@
-import { adminAuth, basic, startTestServer, type TestServer } from '../support/server';
+import { adminAuth, basic, COMPANY_NIP, startTestServer, type TestServer } from '../support/server';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -36,11 +36,31 @@ describe('system configuration and the date format', () => {
     await put('api.date.format', 'yyyy-MM-dd HH:mm:ss');
   });
 
-  test('the setting is stored in system_config', async () => {
+  test('the setting is stored in company_settings, for the admin\'s company', async () => {
     await put('api.date.timezone', 'Europe/London');
-    const row = await t.server.services.database.db.selectFrom('system_config').selectAll().where('key', '=', 'api.date.timezone').executeTakeFirst();
-    expect(row?.value).toBe('Europe/London');
+    const { id } = await t.server.services.database.db.selectFrom('companies').select('id').where('nip', '=', COMPANY_NIP).executeTakeFirstOrThrow();
+    const rows = await t.server.services.database.db.selectFrom('company_settings').selectAll().where('key', '=', 'api.date.timezone').execute();
+    expect(rows).toEqual([expect.objectContaining({ company_id: id, value: 'Europe/London' })]);
     await put('api.date.timezone', 'Europe/Warsaw');
+  });
+
+  test("one company's admin changes its own settings only; a company with none set has the defaults", async () => {
+    const db = t.server.services.database.db;
+    const other = await db.insertInto('companies').values({ nip: '1234563218', name: 'Other S.A.' }).returning('id').executeTakeFirstOrThrow();
+    await t.server.services.users.create(other.id, { email: 'admin-b@example.com', password: 'admin-b-password-1', role: 'admin' });
+    const adminB = basic('admin-b@example.com', 'admin-b-password-1');
+    expect((await t.http.get('/admin/config/api.date.format').set('Authorization', adminB)).body.value).toBe('yyyy-MM-dd HH:mm:ss');
+
+    expect((await put('api.date.format', "dd.MM.yyyy 'B-WAS-HERE'", adminB)).status).toBe(200);
+    expect((await t.http.get('/admin/config/api.date.format').set('Authorization', adminB)).body.value).toBe("dd.MM.yyyy 'B-WAS-HERE'");
+    const usersB = await t.http.get('/admin/users').set('Authorization', adminB);
+    expect(usersB.body.users[0].createdAt).toMatch(/^\d{2}\.\d{2}\.\d{4} B-WAS-HERE$/);
+
+    expect((await t.http.get('/admin/config/api.date.format').set('Authorization', adminAuth)).body.value).toBe('yyyy-MM-dd HH:mm:ss');
+    const usersA = await t.http.get('/admin/users').set('Authorization', adminAuth);
+    for (const u of usersA.body.users) expect(u.createdAt).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+    // Unauthenticated answers use the installation's own (first) company.
+    expect((await t.http.get('/status')).body.time).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
   });
 
   test('an invalid pattern → 400 naming body.value, nothing stored', async () => {
