@@ -11,6 +11,8 @@ export interface AppConfig {
   embeddedStorage: 'disk' | 'memory';
   bodyLimit: string;
   authCacheTtlMs: number;
+  /** express's `trust proxy`: which proxies' X-Forwarded-For names the client (login throttling counts per client). */
+  trustProxy: boolean | string | number;
   bootstrap: {
     adminEmail: string | undefined;
     adminPassword: string | undefined;
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     embeddedStorage: env.PGLITE_MEMORY === '1' ? 'memory' : 'disk',
     bodyLimit: env.BODY_LIMIT || '5mb',
     authCacheTtlMs: int(env.AUTH_CACHE_TTL_MS, 30_000, 'AUTH_CACHE_TTL_MS'),
+    trustProxy: trustProxy(env.TRUST_PROXY),
     bootstrap: {
       adminEmail: env.ADMIN_EMAIL || undefined,
       adminPassword: env.ADMIN_PASSWORD || undefined,
@@ -162,4 +165,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       offlineBatch: offlineBatch(env),
     },
   };
+}
+
+/** `TRUST_PROXY`: unset/false → none; true; a hop count; or express's list of addresses and subnets. */
+function trustProxy(value: string | undefined): boolean | string | number {
+  if (!value || value === 'false') return false;
+  if (value === 'true') return true;
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -58,6 +58,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { app } = await createApp(services, handlers, {
     bodyLimit: config.bodyLimit,
     authCacheTtlMs: config.authCacheTtlMs,
+    trustProxy: config.trustProxy,
     onJsonResponse: options.onJsonResponse,
   });
   const server = http.createServer(app);

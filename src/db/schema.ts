@@ -37,6 +37,13 @@ export interface CompanySettingsTable {
   updated_at: UpdatedAt;
 }
 
+/** rate-limiter-flexible's PostgreSQL layout (accounts/login-throttle.ts); `expire` in epoch milliseconds. */
+export interface LoginThrottleTable {
+  key: string;
+  points: number;
+  expire: number | null;
+}
+
 export interface KsefCredentialsTable {
   company_id: string;
   environment: KsefEnvironment;
@@ -221,6 +228,7 @@ export interface Database {
   companies: CompaniesTable;
   users: UsersTable;
   company_settings: CompanySettingsTable;
+  login_throttle: LoginThrottleTable;
   ksef_credentials: KsefCredentialsTable;
   ksef_environment_state: KsefEnvironmentStateTable;
   ksef_sessions: KsefSessionsTable;

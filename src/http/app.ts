@@ -5,6 +5,7 @@ import swaggerUi from 'swagger-ui-dist';
 import { operationIds, type OperationHandlers, type OperationId } from '../../generated/operations';
 import type { Logger } from '../logger';
 import type { Services } from '../services';
+import { LoginThrottle } from '../accounts/login-throttle';
 import { CredentialVerifier, requireApiUser } from './auth';
 import { ApiError, errorMiddleware } from './errors';
 import { formatDates } from './serialize';
@@ -19,6 +20,7 @@ export interface HandlerContext {
 export interface AppOptions {
   bodyLimit: string;
   authCacheTtlMs: number;
+  trustProxy: boolean | string | number;
   /** Sees every JSON response the app sends (the test suite validates each against the spec). */
   onJsonResponse?: (request: { method: string; path: string }, status: number, body: unknown) => void;
 }
@@ -92,10 +94,11 @@ export async function createApp(services: Services, handlers: OperationHandlers<
   await api.init();
   fastRouting(api);
 
-  const verifier = new CredentialVerifier(services.users, options.authCacheTtlMs);
+  const verifier = new CredentialVerifier(services.users, new LoginThrottle(services.database.db), options.authCacheTtlMs);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', options.trustProxy);
 
   if (options.onJsonResponse) {
     const inspect = options.onJsonResponse;

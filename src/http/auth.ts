@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import basicAuth from 'express-basic-auth';
 import { hashPassword, verifyPassword } from '../accounts/passwords';
+import { type LoginThrottle, LoginThrottledError } from '../accounts/login-throttle';
 import { apiRoles, type Principal, type Users } from '../accounts/users';
 import { ApiError } from './errors';
 
@@ -20,28 +21,38 @@ export class CredentialVerifier {
   /** Reads of a user row by email: the callers waiting for the next read, and whether one is under way. */
   private readonly reads = new Map<string, { waiting: Caller[]; running: boolean }>();
   private readonly key = crypto.randomBytes(32);
-  /** Compared against when the user does not exist, so a wrong email costs as much as a wrong password. */
+  /** Compared against when the user does not exist. */
   private dummyHash: Promise<string> | null = null;
 
   constructor(
     private readonly users: Users,
+    private readonly throttle: LoginThrottle,
     private readonly ttlMs: number,
     private readonly maxEntries = 10_000,
   ) {}
 
-  async verify(email: string, password: string): Promise<Principal | null> {
+  /**
+   * A credential verified recently passes without hashing and without the throttle: a flood of wrong
+   * passwords never delays a caller already signed in. Anything else is checked against the failed-login
+   * limits first (LoginThrottledError, before any hashing), then hashed under the hashing bound.
+   */
+  async verify(email: string, password: string, clientAddress: string): Promise<Principal | null> {
     const user = await this.findForLogin(email);
-    if (!user) {
-      this.dummyHash ??= hashPassword(crypto.randomBytes(16).toString('hex'));
-      await verifyPassword(password, await this.dummyHash);
-      return null;
-    }
-    const key = crypto.createHmac('sha256', this.key).update(`${user.userId}\u0000${password}`).digest('base64');
-    const entry = this.remembered.get(key);
+    const key = user && crypto.createHmac('sha256', this.key).update(`${user.userId}\u0000${password}`).digest('base64');
+    const entry = key ? this.remembered.get(key) : undefined;
     const now = Date.now();
-    if (!(entry && entry.expiresAt > now && entry.passwordHash === user.passwordHash)) {
-      this.remembered.delete(key);
-      if (!(await verifyPassword(password, user.passwordHash))) return null;
+    if (!(user && key && entry && entry.expiresAt > now && entry.passwordHash === user.passwordHash)) {
+      if (key) this.remembered.delete(key);
+      await this.throttle.check(email, clientAddress);
+      // A wrong email costs as much as a wrong password.
+      this.dummyHash ??= hashPassword(crypto.randomBytes(16).toString('hex'));
+      const hash = user?.passwordHash ?? (await this.dummyHash);
+      const valid = await this.throttle.hash(() => verifyPassword(password, hash));
+      if (!user || !key || !valid) {
+        await this.throttle.failed(email, clientAddress);
+        return null;
+      }
+      await this.throttle.succeeded(email, clientAddress);
       if (this.remembered.size >= this.maxEntries) this.evictExpired(now);
       this.remembered.set(key, { passwordHash: user.passwordHash, expiresAt: now + this.ttlMs });
     }
@@ -97,6 +108,13 @@ declare module 'express-serve-static-core' {
   }
 }
 
+function throttled(err: LoginThrottledError): ApiError {
+  const headers = { 'Retry-After': String(err.retryAfterSeconds) };
+  if (err.reason === 'busy') return new ApiError(503, 'auth_busy', 'Too many sign-ins are being checked right now; try again in a moment.', undefined, { headers });
+  const whom = { backoff: 'this email from your address', email: 'this email', address: 'your address' }[err.reason];
+  return new ApiError(429, 'too_many_failed_logins', `Too many failed sign-ins for ${whom}; try again in ${err.retryAfterSeconds} s.`, undefined, { headers });
+}
+
 const unauthorizedBody = {
   error: { code: 'unauthorized', message: 'Send HTTP Basic credentials (email and password) of an API user.' },
 };
@@ -110,12 +128,12 @@ export function requireApiUser(verifier: CredentialVerifier): RequestHandler {
       realm: 'Fast KSeF',
       unauthorizedResponse: () => unauthorizedBody,
       authorizer: (email: string, password: string, done: (err: unknown, approved: boolean) => void) => {
-        verifier.verify(email, password).then(
+        verifier.verify(email, password, req.ip ?? req.socket.remoteAddress ?? 'unknown').then(
           (principal) => {
             if (principal) req.principal = principal;
             done(null, principal !== null);
           },
-          (err) => next(err),
+          (err) => next(err instanceof LoginThrottledError ? throttled(err) : err),
         );
       },
     });

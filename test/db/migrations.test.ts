@@ -19,6 +19,7 @@ const tables = [
   'ksef_credentials',
   'ksef_environment_state',
   'ksef_sessions',
+  'login_throttle',
   'offline_invoices',
   'synced_invoices',
   'users',

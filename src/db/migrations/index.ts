@@ -3,6 +3,7 @@ import * as initial from './0001_initial';
 import * as offlineModes from './0002_offline_modes';
 import * as relationsIndexed from './0003_relations_indexed';
 import * as companySettings from './0006_company_settings';
+import * as loginThrottle from './0007_login_throttle';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002_offline_modes': offlineModes,
   '0003_relations_indexed': relationsIndexed,
   '0006_company_settings': companySettings,
+  '0007_login_throttle': loginThrottle,
 };
 
 export const migrationProvider: MigrationProvider = {
