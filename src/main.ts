@@ -13,7 +13,7 @@ async function main() {
         'Set ADMIN_EMAIL and ADMIN_PASSWORD to choose them. This password is not shown again.\n\n',
     );
   }
-  logger.info('Fast KSeF listening', { url: server.url, database: server.services.database.kind });
+  logger.info('Fast KSeF listening', { url: server.url, listening: server.listening, database: server.services.database.kind });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -16,7 +16,10 @@ import type { Services } from './services';
 import { CompanySettings } from './settings/company-settings';
 
 export interface RunningServer {
+  /** Where a client on this machine reaches it. */
   url: string;
+  /** What it really listens on (`0.0.0.0:3000` listens on every interface). */
+  listening: string;
   services: Services;
   bootstrap: BootstrapResult;
   close(): Promise<void>;
@@ -68,10 +71,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server.listen(config.port, config.host, resolve);
   });
   services.ksef.start();
-  const { port } = server.address() as AddressInfo;
+  const bound = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${host}:${bound.port}`,
+    listening: bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`,
     services,
     bootstrap,
     async close() {

@@ -92,7 +92,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
     });
   });
   await api.init();
-  fastRouting(api);
+  const isRouted = fastRouting(api);
 
   const verifier = new CredentialVerifier(services.users, new LoginThrottle(services.database.db), options.authCacheTtlMs);
   const app = express();
@@ -120,7 +120,8 @@ export async function createApp(services: Services, handlers: OperationHandlers<
   });
 
   const authenticate = requireApiUser(verifier);
-  app.use((req, res, next) => (isPublic(req.path) ? next() : authenticate(req, res, next)));
+  // A path no operation has is a 404 for anyone: credentials are asked for only where there is something to guard.
+  app.use((req, res, next) => (isPublic(req.path) || !isRouted(req.path) ? next() : authenticate(req, res, next)));
 
   app.use((req, _res, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(req.method) && hasBody(req) && !req.is('application/json')) {
@@ -146,7 +147,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
  * and `matchOperation` is the library's own algorithm over patterns compiled once (exact path first, then
  * templates by specificity; 404/405 as before).
  */
-function fastRouting(api: OpenAPIBackend): void {
+function fastRouting(api: OpenAPIBackend): (path: string) => boolean {
   const router = api.router;
   const operations = router.getOperations();
   router.getOperations = () => operations;
@@ -167,6 +168,12 @@ function fastRouting(api: OpenAPIBackend): void {
     if (matching.length === 0) return fail('404-notFound: no route matches request');
     return matching.find((t) => t.op.method === method)?.op ?? fail('405-methodNotAllowed: this method is not registered for the route');
   }) as typeof router.matchOperation;
+  // Whether any operation (whatever its method) has this path.
+  return (path: string) => {
+    if (!path.startsWith(router.apiRoot)) return false;
+    const normalizedPath = router.normalizePath(path);
+    return bySpecificity.some((t) => t.pattern.test(normalizedPath));
+  };
 }
 
 export type { OperationId };

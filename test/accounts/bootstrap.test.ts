@@ -84,8 +84,11 @@ describe('command-line tools beside a server on the embedded database', () => {
   test('refuse while the server holds the database, lose nothing, and work once it has stopped or crashed', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fastksef-cli-'));
     const env = { ...process.env, NODE_OPTIONS: '', DATA_DIR: dataDir, DATABASE_URL: '', KSEF_SECRETS_KEY: TEST_SECRETS_KEY, ADMIN_EMAIL: 'admin@example.com', ADMIN_PASSWORD: 'admin-password-1' };
-    let server = await spawnServer({ ...env, OUTBOX_INTERVAL_MS: '0' });
+    let server = await spawnServer({ ...env, OUTBOX_INTERVAL_MS: '0', HOST: '0.0.0.0' });
     try {
+      // The start-up line names the address it really listens on, beside the one to call it at.
+      const port = new URL(server.url).port;
+      expect(server.output()).toContain(`"url":"http://127.0.0.1:${port}","listening":"0.0.0.0:${port}"`);
       const refused = run(['scripts/user-add.ts', '--email', 'late@example.com', '--password', 'late-password-1'], env);
       expect(refused.code).not.toBe(0);
       expect(refused.out).toMatch(/in use by another process/);

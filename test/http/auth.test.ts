@@ -28,6 +28,18 @@ describe('who may call the API', () => {
     expect(res.body.error.code).toBe('unauthorized');
   });
 
+  test.each(['/metrics', '/favicon.ico', '/invoices/test/sync/nothing-here', '/v2/sessions'])('a path no operation has → 404 even without credentials: %s', async (path) => {
+    const res = await t.http.get(path);
+    expect(res.status).toBe(404);
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    expect(res.body.error.code).toBe('not_found');
+  });
+
+  test('a known path with a method it lacks still asks for credentials first', async () => {
+    expect((await t.http.delete('/invoices/test/sync')).status).toBe(401);
+    expect((await t.http.delete('/invoices/test/sync').set('Authorization', adminAuth)).status).toBe(405);
+  });
+
   test('wrong password → 401', async () => {
     const res = await t.http.get('/admin/users').set('Authorization', basic(ADMIN_EMAIL, 'not-the-password'));
     expect(res.status).toBe(401);
