@@ -1,44 +1,5 @@
-import { LruCache } from '../../src/local/pdf/lru';
+import { invoicePdfCacheKey, PdfRenderer, upoPdfCacheKey } from '../../src/local/pdf';
 import { withPageSetup } from '../../src/local/pdf/page-setup';
-import { invoicePdfCacheKey, upoPdfCacheKey } from '../../src/local/pdf';
-
-describe('LruCache', () => {
-  const sized = (entries: number, bytes: number) => new LruCache<Buffer>(entries, bytes, (b) => b.length);
-
-  it('evicts the least recently used entry past the entry bound', () => {
-    const c = sized(2, 1000);
-    c.set('a', Buffer.alloc(1));
-    c.set('b', Buffer.alloc(1));
-    expect(c.get('a')).toBeDefined(); // a is now the most recent
-    c.set('c', Buffer.alloc(1));
-    expect(c.get('b')).toBeUndefined();
-    expect(c.get('a')).toBeDefined();
-    expect(c.get('c')).toBeDefined();
-    expect(c.size).toBe(2);
-  });
-
-  it('evicts past the byte bound and never keeps an entry larger than the bound', () => {
-    const c = sized(100, 10);
-    c.set('a', Buffer.alloc(4));
-    c.set('b', Buffer.alloc(4));
-    c.set('c', Buffer.alloc(4));
-    expect(c.get('a')).toBeUndefined();
-    expect(c.totalBytes).toBe(8);
-    c.set('huge', Buffer.alloc(11));
-    expect(c.get('huge')).toBeUndefined();
-    expect(c.totalBytes).toBe(8);
-  });
-
-  it('replacing a key does not double-count its size; 0 entries disables it', () => {
-    const c = sized(10, 100);
-    c.set('a', Buffer.alloc(5));
-    c.set('a', Buffer.alloc(7));
-    expect(c.totalBytes).toBe(7);
-    const off = sized(0, 100);
-    off.set('a', Buffer.alloc(1));
-    expect(off.size).toBe(0);
-  });
-});
 
 describe('page setup', () => {
   it('puts size and page numbers first in <head>, so the document can still override margins', () => {
@@ -73,5 +34,39 @@ describe('cache keys', () => {
     ];
     expect(new Set([base, ...others]).size).toBe(others.length + 1);
     expect(upoPdfCacheKey(xml, 'pl')).not.toBe(upoPdfCacheKey(xml, 'en'));
+  });
+});
+
+describe('the PDF cache of a real renderer', () => {
+  const doc = (marker: string) => `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><h1>${marker}</h1></body></html>`;
+
+  it('keeps the most recently used PDFs within its entry and byte bounds; 0 entries disables it', async () => {
+    const renderer = new PdfRenderer({ poolSize: 1, cacheEntries: 2 });
+    try {
+      const a = await renderer.htmlToPdf(doc('A'), { cacheKey: 'a' });
+      await renderer.htmlToPdf(doc('B'), { cacheKey: 'b' });
+      expect(renderer.cachedPdf('a')).toEqual(a); // a is now the most recent
+      await renderer.htmlToPdf(doc('C'), { cacheKey: 'c' });
+      expect(renderer.cachedPdf('b')).toBeUndefined();
+      expect(renderer.stats).toMatchObject({ cacheEntries: 2, renders: 3 });
+      expect(renderer.stats.cacheBytes).toBe(a.length + renderer.cachedPdf('c')!.length);
+      // The cache hands out copies: changing one changes nothing cached.
+      renderer.cachedPdf('a')!.fill(0);
+      expect(renderer.cachedPdf('a')).toEqual(a);
+    } finally {
+      await renderer.close();
+    }
+    const tiny = new PdfRenderer({ poolSize: 1, cacheMaxBytes: 10 });
+    const off = new PdfRenderer({ poolSize: 1, cacheEntries: 0 });
+    try {
+      await tiny.htmlToPdf(doc('A'), { cacheKey: 'a' });
+      expect(tiny.cachedPdf('a')).toBeUndefined(); // larger than the byte bound: never kept
+      await off.htmlToPdf(doc('A'), { cacheKey: 'a' });
+      expect(off.cachedPdf('a')).toBeUndefined();
+      expect(off.stats.cacheEntries).toBe(0);
+    } finally {
+      await tiny.close();
+      await off.close();
+    }
   });
 });

@@ -19,7 +19,7 @@ import type { CDPSession, Page } from 'puppeteer';
 import type { Lang } from '../render';
 import { LaunchedChromium, launchChromium, resolveExecutablePath, stopChromium } from './chromium';
 import { PdfBrowserCrashedError, PdfBusyError, PdfClosedError, PdfError, PdfTimeoutError } from './errors';
-import { LruCache } from './lru';
+import { LRUCache } from 'lru-cache';
 import { withPageSetup } from './page-setup';
 
 export interface PdfRendererOptions {
@@ -107,7 +107,8 @@ export class PdfRenderer {
   private readonly queueTimeoutMs: number;
   private readonly recyclePageAfter: number;
   private readonly launchTimeoutMs: number;
-  private readonly cache: LruCache<Buffer>;
+  /** Null when disabled (0 entries). */
+  private readonly cache: LRUCache<string, Buffer> | null;
   private readonly inflight = new Map<string, Promise<Buffer>>();
 
   private current: BrowserHandle | null = null;
@@ -140,18 +141,16 @@ export class PdfRenderer {
     this.queueTimeoutMs = positive(options.queueTimeoutMs, this.renderTimeoutMs, 'queueTimeoutMs');
     this.recyclePageAfter = positive(options.recyclePageAfter, 2000, 'recyclePageAfter');
     this.launchTimeoutMs = positive(options.launchTimeoutMs, 30_000, 'launchTimeoutMs');
-    this.cache = new LruCache<Buffer>(
-      nonNegative(options.cacheEntries, 200, 'cacheEntries'),
-      positive(options.cacheMaxBytes, 64 * 1024 * 1024, 'cacheMaxBytes'),
-      (b) => b.length,
-    );
+    const cacheEntries = nonNegative(options.cacheEntries, 200, 'cacheEntries');
+    const cacheMaxBytes = positive(options.cacheMaxBytes, 64 * 1024 * 1024, 'cacheMaxBytes');
+    this.cache = cacheEntries > 0 ? new LRUCache<string, Buffer>({ max: cacheEntries, maxSize: cacheMaxBytes, sizeCalculation: (b) => b.length }) : null;
   }
 
   get stats(): PdfRendererStats {
     return {
       ...this.counters,
-      cacheEntries: this.cache.size,
-      cacheBytes: this.cache.totalBytes,
+      cacheEntries: this.cache?.size ?? 0,
+      cacheBytes: this.cache?.calculatedSize ?? 0,
       active: this.active,
       queued: this.waiters.length,
       pagesOpen: this.openPages.size,
@@ -168,7 +167,7 @@ export class PdfRenderer {
 
   /** A cached PDF for the key, if any (a copy: callers may not mutate the cached bytes). */
   cachedPdf(cacheKey: string): Buffer | undefined {
-    const hit = this.cache.get(cacheKey);
+    const hit = this.cache?.get(cacheKey);
     if (!hit) return undefined;
     this.counters.cacheHits++;
     return Buffer.from(hit);
@@ -190,7 +189,7 @@ export class PdfRenderer {
     this.inflight.set(key, task);
     try {
       const pdf = await task;
-      if (!this.closed) this.cache.set(key, pdf);
+      if (!this.closed) this.cache?.set(key, pdf);
       return Buffer.from(pdf);
     } finally {
       this.inflight.delete(key);
@@ -204,7 +203,7 @@ export class PdfRenderer {
       clearTimeout(w.timer);
       w.reject(new PdfClosedError('PDF renderer is closed'));
     }
-    this.cache.clear();
+    this.cache?.clear();
     const launching = this.launching;
     if (launching) await launching.catch(() => undefined);
     const handle = this.current;
