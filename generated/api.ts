@@ -969,6 +969,15 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /** @description `Accept` names a type this document is not (`not_acceptable`): ask for its type or application/json. */
+        NotAcceptable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The request body is too large. */
         PayloadTooLarge: {
             headers: {
@@ -1402,19 +1411,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The document. */
+            /** @description The document. JSON with the bytes in Base64 by default; the bytes themselves when `Accept` asks for their type (without `docType`, `Accept` chooses it). */
             200: {
                 headers: {
+                    /** @description Strong, over the bytes (raw answers only): a KSeF document never changes. */
+                    ETag?: string;
+                    /** @description attachment; filename=… (raw answers only). */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["OfflineInvoiceDocument"];
+                    "application/xml": string;
+                    "application/pdf": string;
+                    "image/png": string;
                 };
+            };
+            /** @description Not modified (raw answers): `If-None-Match` names the document's ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -1512,19 +1536,33 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The UPO. */
+            /** @description The UPO. JSON with the bytes in Base64 by default; the bytes themselves when `Accept` asks for their type (without `docType`, `Accept` chooses it). */
             200: {
                 headers: {
+                    /** @description Strong, over the bytes (raw answers only): a KSeF document never changes. */
+                    ETag?: string;
+                    /** @description attachment; filename=… (raw answers only). */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UpoDocument"];
+                    "application/xml": string;
+                    "application/pdf": string;
                 };
+            };
+            /** @description Not modified (raw answers): `If-None-Match` names the document's ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["KsefRejected"];
             429: components["responses"]["TooManyRequests"];
@@ -1551,19 +1589,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The document. */
+            /** @description The document. JSON with the bytes in Base64 by default; the bytes themselves when `Accept` asks for their type (without `docType`, `Accept` chooses it). */
             200: {
                 headers: {
+                    /** @description Strong, over the bytes (raw answers only): a KSeF document never changes. */
+                    ETag?: string;
+                    /** @description attachment; filename=… (raw answers only). */
+                    "Content-Disposition"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InvoiceDocument"];
+                    "application/xml": string;
+                    "application/pdf": string;
+                    "image/png": string;
                 };
+            };
+            /** @description Not modified (raw answers): `If-None-Match` names the document's ETag. */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            406: components["responses"]["NotAcceptable"];
             409: components["responses"]["Conflict"];
             422: components["responses"]["KsefRejected"];
             429: components["responses"]["TooManyRequests"];

@@ -8,6 +8,7 @@ import type { Services } from '../services';
 import { LoginThrottle } from '../accounts/login-throttle';
 import { CredentialVerifier, requireApiUser } from './auth';
 import { ApiError, errorMiddleware } from './errors';
+import { docTypeFromAccept, type RawDocuments, sendRawDocument } from './raw-documents';
 import { formatDates } from './serialize';
 import { toErrorDetails } from './validation-errors';
 
@@ -64,10 +65,12 @@ export async function createApp(services: Services, handlers: OperationHandlers<
   for (const id of operationIds) {
     const handler = handlers[id] as (request: unknown, ctx: HandlerContext) => Promise<HandlerResult>;
     registered[id] = async (c, req, res) => {
-      const result = await handler(
-        { params: c.request.params ?? {}, query: c.request.query ?? {}, body: c.request.requestBody },
-        { principal: req.principal ?? null, services },
-      );
+      const raw = (c.operation as { 'x-raw-documents'?: RawDocuments })['x-raw-documents'];
+      let query = c.request.query ?? {};
+      const wanted = raw && query.docType === undefined ? docTypeFromAccept(req, raw) : undefined;
+      if (wanted) query = { ...query, docType: wanted };
+      const result = await handler({ params: c.request.params ?? {}, query, body: c.request.requestBody }, { principal: req.principal ?? null, services });
+      if (raw && result.status === 200 && sendRawDocument(req, res, result.body)) return;
       await send(req, res, result);
     };
   }
