@@ -1,27 +1,25 @@
 # Fast KSeF. `make run` serves the API, `make test` runs every test; both install what they need.
 SHELL := /bin/bash
-# Two install levels: `run` needs only the runtime packages (a faster first start), tests need all.
-RUNTIME_STAMP := node_modules/.fastksef-runtime
 ALL_STAMP := node_modules/.fastksef-all
 
-.PHONY: run test typecheck test-pglite test-postgres codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
+.PHONY: run build test typecheck codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
 
 install: $(ALL_STAMP)
 
 $(ALL_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
-	@touch $(ALL_STAMP) $(RUNTIME_STAMP)
-
-$(RUNTIME_STAMP): package.json package-lock.json
-	npm ci --omit=dev --no-audit --no-fund
-	@touch $(RUNTIME_STAMP)
+	@touch $(ALL_STAMP)
 
 system-deps:
 	@bash scripts/install-system-deps.sh
 
+## Compile to JavaScript in dist/: what `make run`, `npm start` and the other production paths run with plain node.
+build: install
+	npx tsc -p tsconfig.build.json
+
 ## Serve the API on PORT (default 3000) with embedded PGlite in DATA_DIR, or PostgreSQL when DATABASE_URL is set.
-run: $(RUNTIME_STAMP) system-deps
-	node_modules/.bin/tsx src/main.ts
+run: build system-deps
+	node dist/src/main.js
 
 ## Type-check, then every test (against PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise).
 test: install system-deps typecheck
@@ -31,8 +29,8 @@ typecheck: install
 	npx tsc --noEmit -p .
 
 ## The KSeF sandbox, standalone on SANDBOX_PORT (default 4010).
-sandbox: $(RUNTIME_STAMP)
-	npx tsx src/sandbox/main.ts
+sandbox: build
+	node dist/src/sandbox/main.js
 
 ## spec/openapi.yaml → generated/ (types and the operationId → handler map).
 codegen: install
@@ -50,8 +48,8 @@ lint-spec: install
 sdk: install
 	npx tsx scripts/sdk.ts
 
-migrate: $(RUNTIME_STAMP)
-	npx tsx scripts/migrate.ts
+migrate: build
+	node dist/scripts/migrate.js
 
 ## Benchmarks (figures are printed as ratios measured in one run).
 bench: install system-deps

@@ -10,6 +10,7 @@ import { type AppOptions, createApp } from './http/app';
 import { loadSpec } from './http/spec';
 import { KsefProxy } from './ksef-proxy';
 import { LocalDocuments } from './local/documents';
+import { packageVersion } from './package-root';
 import { PdfRenderer } from './local/pdf';
 import { createLogger, type Logger } from './logger';
 import type { Services } from './services';
@@ -55,7 +56,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ksef: new KsefProxy(database.db, config, logger),
     logger,
     spec: loadSpec(),
-    version: require('../package.json').version,
+    version: packageVersion(),
     startedAt: new Date(),
   };
   const { app } = await createApp(services, handlers, {

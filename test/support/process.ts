@@ -28,8 +28,10 @@ export interface ServerProcess {
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'src/main.ts'], {
+/** `source`: src/main.ts through tsx (tests); `compiled`: dist/src/main.js with plain node (run `make build` first). */
+export async function spawnServer(env: Record<string, string>, entry: 'source' | 'compiled' = 'source'): Promise<ServerProcess> {
+  const args = entry === 'source' ? [require.resolve('tsx/cli'), 'src/main.ts'] : ['dist/src/main.js'];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
