@@ -49,6 +49,20 @@ export class RateLimiter {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
+  /** How long (ms) one more call of `group` under `scope` would wait now; 0 when it fits. Records nothing. */
+  delay(scope: string, group: LimitGroup): number {
+    if (!this.enabled || group === 'unlimited') return 0;
+    const now = this.now();
+    const limits = PUBLISHED_LIMITS[group];
+    const times = (this.calls.get(`${scope}|${group}`) ?? []).filter((t) => t > now - WINDOW_MS[2]);
+    let wait = 0;
+    for (let w = 0; w < 3; w++) {
+      const inWindow = times.filter((t) => t > now - WINDOW_MS[w]);
+      if (Number.isFinite(limits[w]) && inWindow.length >= limits[w]) wait = Math.max(wait, inWindow[inWindow.length - limits[w]] + WINDOW_MS[w] - now + 1);
+    }
+    return wait;
+  }
+
   /** Resolves when one more call of `group` under `scope` fits every window, and records it. */
   async acquire(scope: string, group: LimitGroup): Promise<void> {
     if (!this.enabled || group === 'unlimited') return;
