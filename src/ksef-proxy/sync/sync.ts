@@ -278,7 +278,14 @@ export class InvoiceSync {
     subject: SubjectType,
     direction: InvoiceDirection,
   ): Promise<void> {
-    const where = (q: any) => q.where('company_id', '=', companyId).where('environment', '=', environment).where('subject_type', '=', subject);
+    const record = (values: { last_success_at?: Date; last_error: string | null }) =>
+      this.db
+        .updateTable('invoice_sync_meta')
+        .set({ ...values, updated_at: new Date() })
+        .where('company_id', '=', companyId)
+        .where('environment', '=', environment)
+        .where('subject_type', '=', subject)
+        .execute();
     await this.db
       .insertInto('invoice_sync_meta')
       .values({ company_id: companyId, environment, subject_type: subject, last_run_at: new Date() })
@@ -309,15 +316,10 @@ export class InvoiceSync {
         if (!pkg.isTruncated || !checkpoint) break;
         from = checkpoint;
       }
-      await this.db.updateTable('invoice_sync_meta').set({ last_success_at: new Date(), last_error: null, updated_at: new Date() }).where(where).execute();
+      await record({ last_success_at: new Date(), last_error: null });
     } catch (err) {
       const message = this.stopping.signal.aborted ? new SyncStoppedError().message : (err as Error).message;
-      await this.db
-        .updateTable('invoice_sync_meta')
-        .set({ last_error: message.slice(0, 1000), updated_at: new Date() })
-        .where(where)
-        .execute()
-        .catch(() => undefined);
+      await record({ last_error: message.slice(0, 1000) }).catch(() => undefined);
       throw err;
     }
   }
