@@ -237,7 +237,10 @@ export class KsefApi {
     return res.json();
   }
 
-  /** POST /invoices/exports (PROTOCOL.md §8.3): starts building a package; creates something, so retried only when surely not processed. */
+  /**
+   * POST /invoices/exports (PROTOCOL.md §8.3): starts building a package. Retried like a read: a repeated start
+   * only makes KSeF build one more package nobody fetches (one more of the 20 an hour), never duplicates data.
+   */
   async startExport(
     scope: string,
     bearer: string,
@@ -248,7 +251,7 @@ export class KsefApi {
       path: '/invoices/exports',
       group: 'invoiceExport',
       scope,
-      retry: 'once',
+      retry: 'idempotent',
       bearer,
       json: { encryption: body.encryption, onlyMetadata: false, compressionType: 'Zip', filters: body.filters },
     });

@@ -120,21 +120,32 @@ export class KsefHttp {
   async *download(url: string): AsyncGenerator<Buffer> {
     const env = this.options.environment;
     const timeoutMs = this.options.config.requestTimeoutMs;
-    const stream = got.stream(url, { timeout: { connect: timeoutMs, response: timeoutMs, socket: timeoutMs }, agent, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
-    let status = 0;
-    stream.once('response', (res: { statusCode: number }) => (status = res.statusCode));
-    try {
-      for await (const chunk of stream) {
+    // Until the first byte arrives a failure (e.g. a kept-alive socket the server had closed) is simply retried.
+    for (let attempt = 1; ; attempt++) {
+      let received = false;
+      const stream = got.stream(url, { timeout: { connect: timeoutMs, response: timeoutMs, socket: timeoutMs }, agent, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
+      let status = 0;
+      stream.once('response', (res: { statusCode: number }) => (status = res.statusCode));
+      try {
+        for await (const chunk of stream) {
+          if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
+          received = true;
+          yield chunk as Buffer;
+        }
         if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
-        yield chunk as Buffer;
+        return;
+      } catch (err) {
+        const error =
+          err instanceof KsefServerError
+            ? err
+            : err instanceof TimeoutError
+              ? new KsefTimeoutError(env, `An export part download stalled for ${timeoutMs} ms.`)
+              : new KsefUnavailableError(env, `An export part could not be downloaded: ${(err as RequestError).code ?? (err as Error).message}.`);
+        if (received || (status >= 400 && status < 500) || attempt >= this.options.config.maxAttempts) throw error;
+        await this.sleep(backoff(attempt));
+      } finally {
+        stream.destroy();
       }
-      if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
-    } catch (err) {
-      if (err instanceof KsefServerError) throw err;
-      if (err instanceof TimeoutError) throw new KsefTimeoutError(env, `An export part download stalled for ${timeoutMs} ms.`);
-      throw new KsefUnavailableError(env, `An export part could not be downloaded: ${(err as RequestError).code ?? (err as Error).message}.`);
-    } finally {
-      stream.destroy();
     }
   }
 
