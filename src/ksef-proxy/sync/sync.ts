@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import type { KsefEnvironmentName } from '../../config';
 import type { Database, InvoiceDirection, SubjectType } from '../../db/schema';
 import type { Logger } from '../../logger';
-import type { ExportPackage, ExportStatus } from '../transport/api';
+import { type ExportPackage, type ExportStatus, isRejected } from '../transport/api';
 import type { KsefClient } from '../transport/client';
 import { newSessionKey, rsaOaepEncrypt, type SessionKey } from '../transport/crypto';
 import type { CredentialsStore } from '../credentials/credentials';
@@ -244,7 +244,13 @@ export class InvoiceSync {
       for (const { subject, direction } of SUBJECTS) {
         if (!enabledIn(settings, subject)) continue;
         if (trigger === 'scheduled' && (await this.syncedRecently(companyId, environment, subject))) continue;
-        await this.syncSubject(recorder, companyId, environment, contextNip, subject, direction);
+        try {
+          await this.syncSubject(recorder, companyId, environment, contextNip, subject, direction);
+        } catch (err) {
+          // 21181: KSeF does not offer this subject type to this context; the others still sync (its lastError says why).
+          if (!isRejected(err, 21181)) throw err;
+          this.logger.warn('sync: subject type not allowed for this context', { environment, subject });
+        }
       }
       this.logger.info('sync done', { environment, ...recorder.counts });
     } catch (err) {
