@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { adminAuth } from '../support/server';
 import { startKsefStack, type KsefStack } from '../support/ksef';
+import { until } from '../support/multi-process';
 import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures';
 
 /**
@@ -186,5 +187,22 @@ describe('sync of 10,000 invoices through exports under the published limits', (
       ['SubjectAuthorized', false, 0],
     ]);
     expect(k.sandbox.state.exports.size).toBe(exportsBefore + 2);
+  });
+
+  it("KSeF's exports used up (16 a minute, 20 an hour): the run waits for the limit, and its state says so", async () => {
+    await http().put('/invoices/test/sync/settings').set('Authorization', adminAuth).send({ thirdParty: true, authorized: true });
+    // 11 exports so far; each run takes 4 more: within three runs one has to wait.
+    let waiting: any;
+    for (let run = 0; run < 3 && !waiting; run++) {
+      expect((await http().post('/invoices/test/sync').set('Authorization', adminAuth)).status).toBe(202);
+      const st = await until('the run waiting or done', async () => {
+        const body = (await http().get('/invoices/test/sync').set('Authorization', adminAuth)).body;
+        return body.phase === 'waiting-for-limit' || !body.running ? body : undefined;
+      }, 60_000, 20);
+      if (st.running) waiting = st;
+      else expect(st.lastError).toBeNull();
+    }
+    expect(waiting).toMatchObject({ running: true, phase: 'waiting-for-limit', finishedAt: null, lastError: null });
+    // The server stopping now (afterAll) cuts the wait short; the run is then recorded as interrupted.
   });
 });

@@ -106,9 +106,9 @@ export class InvoiceSync {
   }
 
   /** Resolves once the run has begun (its state recorded) or was found busy; the run itself goes on. */
-  private async runNow(companyId: string, contextNip: string, environment: KsefEnvironmentName, trigger: SyncTrigger): Promise<'started' | 'busy'> {
+  private async runNow(companyId: string, contextNip: string, environment: KsefEnvironmentName, trigger: SyncTrigger): Promise<void> {
     let begun!: () => void;
-    const started = new Promise<'started'>((resolve) => (begun = () => resolve('started')));
+    const started = new Promise<void>((resolve) => (begun = resolve));
     const job = tryAdvisoryLock(this.db, lockName(companyId, environment), this.options.crossProcess, async () => {
       const recorder = new RunRecorder(this.db, companyId, environment, randomUUID());
       await recorder.begin(trigger);
@@ -118,7 +118,7 @@ export class InvoiceSync {
     const tracked = job.finally(() => this.jobs.delete(tracked));
     this.jobs.add(tracked);
     tracked.catch((err) => this.logger.warn('sync run failed', { environment, error: (err as Error).message }));
-    return Promise.race([started, job.then((outcome) => (outcome === 'busy' ? ('busy' as const) : ('started' as const)))]);
+    await Promise.race([started, job]);
   }
 
   /** Aborts runs of this process at their next step and waits for them (they record themselves interrupted). */
@@ -390,7 +390,7 @@ export class InvoiceSync {
   }
 
   /** Runs due now: the scheduled sync's entry (its subject types honour SCHEDULED_GAP_MS). */
-  runScheduled(companyId: string, contextNip: string, environment: KsefEnvironmentName): Promise<'started' | 'busy'> {
+  runScheduled(companyId: string, contextNip: string, environment: KsefEnvironmentName): Promise<void> {
     return this.runNow(companyId, contextNip, environment, 'scheduled');
   }
 
