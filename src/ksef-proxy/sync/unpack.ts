@@ -13,6 +13,7 @@ import { syncedInvoiceRow } from '../retrieval/retrieval';
  * decrypted (AES-256-CBC, each part padded on its own) and fed to one ZIP stream; every entry is handled as it
  * completes - `{ksefNumber}.xml` parsed into a staged register row, `_metadata.json` (first or last) into staged
  * metadata - and written in small batches between network chunks, so memory holds one batch, not the package.
+ * Only `_metadata.json` is read whole before it is parsed: about 1 kB per invoice, ~10 MB for a full package.
  */
 
 /** Rows (or bytes of XML) gathered before they are written: small, short statements the API can interleave with. */
