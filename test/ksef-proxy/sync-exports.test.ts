@@ -187,6 +187,13 @@ describe('sync of 10,000 invoices through exports under the published limits', (
       ['SubjectAuthorized', false, 0],
     ]);
     expect(k.sandbox.state.exports.size).toBe(exportsBefore + 2);
+    // One invoice on demand is still one download, and is kept under where we stand on it.
+    const [late] = await seed([{ sellerNip: OTHER_NIP, buyerNip: THIRD_NIP, thirdPartyNip: OUR_NIP, invoiceNumber: 'LATE/THI' }]);
+    const got = await http().get(`/invoices/test/${late.ksefNumber}`).set('Authorization', adminAuth);
+    expect(got.status).toBe(200);
+    expect(downloads()).toBe(1);
+    const row = await db().selectFrom('synced_invoices').select(['direction', 'status']).where('ksef_number', '=', late.ksefNumber).executeTakeFirstOrThrow();
+    expect(row).toEqual({ direction: 'third-party', status: 'synced' });
   });
 
   it("KSeF's exports used up (16 a minute, 20 an hour): the run waits for the limit, and its state says so", async () => {
