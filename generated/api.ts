@@ -136,11 +136,44 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The sync state - last run, high-water marks per subject type, counts, last error */
+        /**
+         * The sync state - the current or last run with its progress, and per subject type checkpoint, counts, last error
+         * @description Read from the database, so any process of the deployment answers it, whichever process runs the sync.
+         */
         get: operations["getSyncStatus"];
         put?: never;
-        /** Run the incremental sync from KSeF now (issued and received invoices) */
+        /**
+         * Start the incremental sync from KSeF now, in the background
+         * @description Starts a sync run of the company and environment (KSeF exports, PROTOCOL.md §8.4) and answers at once
+         *     with its state; follow it with `GET`. If a run is already going - in this process or another - no second
+         *     one starts: the answer is the same 202 with that run's state (`running: true`), so a client never has to
+         *     tell "started" from "already running" apart. A requested run syncs every enabled subject type now; the
+         *     scheduled one (`SYNC_INTERVAL`) skips a subject type synced less than 15 minutes ago.
+         */
         post: operations["runSync"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{environment}/sync/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Switch the optional subject types (third party, authorized subject) on or off for this company
+         * @description Issued (Subject1) and received (Subject2) invoices are always synced. Invoices naming the company as a
+         *     third party (Subject3, Podmiot3) or as the authorized subject (SubjectAuthorized) are synced while
+         *     their switch is on (the default); each costs one more KSeF export per run (KSeF allows 20 an hour).
+         *     A field left out keeps its value. Invoices already in the register stay.
+         */
+        put: operations["putSyncSettings"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -460,8 +493,13 @@ export interface components {
         InvoiceType: "VAT" | "KOR" | "ZAL" | "ROZ" | "UPR" | "KOR_ZAL" | "KOR_ROZ";
         /** @enum {string|null} */
         NullableInvoiceType: "VAT" | "KOR" | "ZAL" | "ROZ" | "UPR" | "KOR_ZAL" | "KOR_ROZ" | null;
-        /** @enum {string} */
-        InvoiceDirection: "issued" | "received";
+        /**
+         * @description `issued` we are the seller (KSeF Subject1); `received` we are the buyer (Subject2); `third-party` we are
+         *     named in Podmiot3 (Subject3); `authorized` we are the authorized subject, PodmiotUpowazniony
+         *     (SubjectAuthorized). An invoice that is several of these at once is kept once, under the first in this order.
+         * @enum {string}
+         */
+        InvoiceDirection: "issued" | "received" | "third-party" | "authorized";
         /**
          * @description `queued` stored, not yet sent; `pending` sent, waiting for KSeF's number; `sent` numbered by KSeF;
          *     `error` rejected by KSeF; `synced` fetched from KSeF by the sync.
@@ -739,32 +777,97 @@ export interface components {
             vatAmount: components["schemas"]["Amount"];
             grossAmount: components["schemas"]["Amount"];
         };
-        SyncResult: {
-            fetched: number;
-            inserted: number;
-            updated: number;
-            linkedAdvances: number;
-            linkedCorrections: number;
-            hwm: components["schemas"]["SyncHighWaterMarks"];
-        };
+        /** @description The checkpoint (next export `from`) of the issued and received subject types. */
         SyncHighWaterMarks: {
             issued: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             received: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
         };
+        /**
+         * @description `idle` no run going; `exporting` asking KSeF to build a package and waiting for it; `waiting-for-limit`
+         *     holding the next export until KSeF's limit (20 exports an hour) allows it; `downloading` fetching,
+         *     decrypting and unpacking a package's parts into staging; `storing` moving a package into the register
+         *     (one transaction: rows, links, checkpoint).
+         * @enum {string}
+         */
+        SyncPhase: "idle" | "exporting" | "waiting-for-limit" | "downloading" | "storing";
+        /**
+         * @description The current run, or the last one when none is going. The counters (`fetched` … `linkedCorrections`)
+         *     are "so far in this run"; they and `hwm` keep the shape of the former synchronous answer.
+         */
         SyncStatus: {
             environment: components["schemas"]["Environment"];
+            /** @description A process is running the sync now (it holds the company's sync lock). */
             running: boolean;
+            phase: components["schemas"]["SyncPhase"];
+            /**
+             * Format: uuid
+             * @description The run shown; null before the first run.
+             */
+            runId: string | null;
+            /**
+             * @description `requested` by POST, `scheduled` by SYNC_INTERVAL.
+             * @enum {string|null}
+             */
+            trigger: "requested" | "scheduled" | null;
+            startedAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            /** @description When the run ended (done or failed); null while it runs or when its process died. */
+            finishedAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            /**
+             * @description The run's process stopped before the run ended (crash, kill, restart). Nothing committed is lost:
+             *     the next run starts from each subject type's checkpoint and discards the half-unpacked package.
+             */
+            interrupted: boolean;
+            /** @description Why the run failed or was interrupted; null when it succeeded or is going. */
+            lastError: string | null;
+            /** @description Invoices unpacked from KSeF's packages so far in this run. */
+            fetched: number;
+            /** @description New register rows so far in this run. */
+            inserted: number;
+            /** @description Invoices we sent that learned their KSeF number from a package so far in this run. */
+            updated: number;
+            /** @description Advance references resolved so far in this run. */
+            linkedAdvances: number;
+            /** @description Correction references resolved so far in this run. */
+            linkedCorrections: number;
+            hwm: components["schemas"]["SyncHighWaterMarks"];
+            /** @description Every subject type, in the order the run takes them (Subject1, Subject2, Subject3, SubjectAuthorized). */
             subjects: components["schemas"]["SyncSubjectState"][];
         };
         SyncSubjectState: {
             /** @enum {string} */
-            subjectType: "Subject1" | "Subject2";
+            subjectType: "Subject1" | "Subject2" | "Subject3" | "SubjectAuthorized";
             direction: components["schemas"]["InvoiceDirection"];
+            /** @description Synced at all (Subject1 and Subject2 always; the others per PUT …/sync/settings). */
+            enabled: boolean;
+            /** @description The checkpoint - the PermanentStorage date the next export starts from; null before the first package. */
             hwm: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             lastRunAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             lastSuccessAt: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
+            /** @description Register rows this subject type's syncs have brought in, over all runs. */
             invoiceCount: number;
             lastError: string | null;
+            /** @description Export packages stored for this subject type in the run shown. */
+            packages: number;
+            /** @description Invoices in those packages. */
+            invoices: number;
+            /** @description The package being fetched now (or last) in the run shown; null when the run has not reached this subject type. */
+            window: {
+                /** @description The export's `dateRange.from` (PermanentStorage; no `to`, up to KSeF's HWM). */
+                from: string & components["schemas"]["FormattedDateTime"];
+                /** @description KSeF cut the package (10 000 invoices / 1 GB), so another follows; null until the package is ready. */
+                truncated: boolean | null;
+            } | null;
+        };
+        SyncSettings: {
+            environment: components["schemas"]["Environment"];
+            /** @description Sync invoices naming the company in Podmiot3 (Subject3). */
+            thirdParty: boolean;
+            /** @description Sync invoices naming the company as PodmiotUpowazniony (SubjectAuthorized). */
+            authorized: boolean;
+        };
+        SyncSettingsUpdate: {
+            thirdParty?: boolean;
+            authorized?: boolean;
         };
         InvoiceLinks: {
             ksefNumber: components["schemas"]["KsefNumber"];
@@ -1314,22 +1417,60 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description What the sync fetched and linked. */
+            /** @description The run (just started, or the one already going) and its progress so far. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncStatus"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description No KSeF token is stored for the environment (`ksef_not_configured`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    putSyncSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The KSeF environment. */
+                environment: components["parameters"]["Environment"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SyncSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description The settings now in force. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SyncResult"];
+                    "application/json": components["schemas"]["SyncSettings"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
-            502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
-            504: components["responses"]["GatewayTimeout"];
         };
     };
     listOfflineInvoices: {

@@ -12,6 +12,7 @@ export const operationIds = [
   'sendInvoice',
   'getSyncStatus',
   'runSync',
+  'putSyncSettings',
   'listOfflineInvoices',
   'sendOfflineBatch',
   'getOfflineInvoiceDocument',
@@ -80,10 +81,12 @@ export interface OperationHandlers<Ctx> {
   listInvoices: OperationHandler<'listInvoices', Ctx>;
   /** POST /invoices/{environment}/send — Send one FA(3) invoice to KSeF (online) or issue it offline */
   sendInvoice: OperationHandler<'sendInvoice', Ctx>;
-  /** GET /invoices/{environment}/sync — The sync state - last run, high-water marks per subject type, counts, last error */
+  /** GET /invoices/{environment}/sync — The sync state - the current or last run with its progress, and per subject type checkpoint, counts, last error */
   getSyncStatus: OperationHandler<'getSyncStatus', Ctx>;
-  /** POST /invoices/{environment}/sync — Run the incremental sync from KSeF now (issued and received invoices) */
+  /** POST /invoices/{environment}/sync — Start the incremental sync from KSeF now, in the background */
   runSync: OperationHandler<'runSync', Ctx>;
+  /** PUT /invoices/{environment}/sync/settings — Switch the optional subject types (third party, authorized subject) on or off for this company */
+  putSyncSettings: OperationHandler<'putSyncSettings', Ctx>;
   /** GET /invoices/{environment}/offline — The offline queue */
   listOfflineInvoices: OperationHandler<'listOfflineInvoices', Ctx>;
   /** POST /invoices/{environment}/offline/send-batch — Send every signed/pending offline invoice in one KSeF batch session */

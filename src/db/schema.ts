@@ -97,13 +97,17 @@ export interface KsefSessionsTable {
   updated_at: UpdatedAt;
 }
 
+/** Issued (Subject1), received (Subject2), as third party (Subject3, Podmiot3), as authorized subject (PodmiotUpowazniony). */
+export type InvoiceDirection = 'issued' | 'received' | 'third-party' | 'authorized';
+export type SubjectType = 'Subject1' | 'Subject2' | 'Subject3' | 'SubjectAuthorized';
+
 export type SyncedInvoiceStatus = 'queued' | 'pending' | 'sent' | 'error' | 'synced';
 
 export interface SyncedInvoicesTable {
   id: Generated<string>;
   company_id: string;
   environment: KsefEnvironment;
-  direction: 'issued' | 'received';
+  direction: InvoiceDirection;
   status: SyncedInvoiceStatus;
   ksef_number: string | null;
   invoice_number: string;
@@ -215,13 +219,71 @@ export interface InvoiceCorrectionsTable {
 export interface InvoiceSyncMetaTable {
   company_id: string;
   environment: KsefEnvironment;
-  subject_type: 'Subject1' | 'Subject2';
+  subject_type: SubjectType;
   hwm: Date | null;
   last_run_at: Date | null;
   last_success_at: Date | null;
   invoice_count: Generated<number>;
   last_error: string | null;
   updated_at: UpdatedAt;
+}
+
+/** Per company and environment: which of the optional subject types the sync fetches. */
+export interface InvoiceSyncSettingsTable {
+  company_id: string;
+  environment: KsefEnvironment;
+  third_party: Generated<boolean>;
+  authorized: Generated<boolean>;
+  updated_at: UpdatedAt;
+}
+
+/** The latest sync run of a company and environment, as the process running it last recorded it. */
+export interface InvoiceSyncRunsTable {
+  company_id: string;
+  environment: KsefEnvironment;
+  run_id: string;
+  trigger: 'requested' | 'scheduled';
+  phase: string;
+  started_at: Date;
+  finished_at: Date | null;
+  last_error: string | null;
+  /** SyncProgress (sync/progress.ts). */
+  progress: ColumnType<unknown, string, string>;
+  updated_at: UpdatedAt;
+}
+
+export interface SyncStagedInvoicesTable {
+  package_id: string;
+  company_id: string;
+  environment: KsefEnvironment;
+  ksef_number: string;
+  direction: InvoiceDirection;
+  invoice_number: string;
+  invoice_type: string;
+  issue_date: string;
+  seller_nip: string;
+  seller_name: string | null;
+  buyer_nip: string | null;
+  buyer_name: string | null;
+  net_amount: Numeric;
+  vat_amount: Numeric;
+  gross_amount: Numeric;
+  currency: string;
+  invoice_hash: string;
+  xml: Buffer;
+  created_at: CreatedAt;
+}
+
+export interface SyncStagedMetadataTable {
+  package_id: string;
+  company_id: string;
+  environment: KsefEnvironment;
+  ksef_number: string;
+  invoice_hash: string;
+  acquisition_date: Date | null;
+  permanent_storage_date: Date | null;
+  invoicing_mode: string | null;
+  created_at: CreatedAt;
 }
 
 export interface Database {
@@ -238,6 +300,10 @@ export interface Database {
   advance_group_invoices: AdvanceGroupInvoicesTable;
   invoice_corrections: InvoiceCorrectionsTable;
   invoice_sync_meta: InvoiceSyncMetaTable;
+  invoice_sync_settings: InvoiceSyncSettingsTable;
+  invoice_sync_runs: InvoiceSyncRunsTable;
+  sync_staged_invoices: SyncStagedInvoicesTable;
+  sync_staged_metadata: SyncStagedMetadataTable;
 }
 
 export type Company = Selectable<CompaniesTable>;

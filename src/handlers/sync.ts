@@ -3,7 +3,7 @@ import type { HandlerContext } from '../http/app';
 import { badRequest, notFound } from '../http/errors';
 import { caller } from './caller';
 
-type Handlers = Pick<OperationHandlers<HandlerContext>, 'listInvoices' | 'runSync' | 'getSyncStatus' | 'getInvoiceLinks'>;
+type Handlers = Pick<OperationHandlers<HandlerContext>, 'listInvoices' | 'runSync' | 'getSyncStatus' | 'putSyncSettings' | 'getInvoiceLinks'>;
 
 export const syncHandlers: Handlers = {
   async listInvoices({ params, query }, ctx) {
@@ -25,14 +25,20 @@ export const syncHandlers: Handlers = {
 
   async runSync({ params }, ctx) {
     const principal = caller(ctx);
-    const result = await ctx.services.ksef.sync.run(principal.companyId, principal.companyNip, params.environment);
-    return { status: 200, body: result };
+    const state = await ctx.services.ksef.sync.start(principal.companyId, principal.companyNip, params.environment, 'requested');
+    return { status: 202, body: { environment: params.environment, ...state } };
   },
 
   async getSyncStatus({ params }, ctx) {
     const principal = caller(ctx);
     const state = await ctx.services.ksef.sync.status(principal.companyId, params.environment);
     return { status: 200, body: { environment: params.environment, ...state } };
+  },
+
+  async putSyncSettings({ params, body }, ctx) {
+    const principal = caller(ctx);
+    const settings = await ctx.services.ksef.sync.putSettings(principal.companyId, params.environment, body);
+    return { status: 200, body: { environment: params.environment, ...settings } };
   },
 
   async getInvoiceLinks({ params }, ctx) {

@@ -11,7 +11,6 @@ import {
   KsefRateLimitedError,
   KsefRejectedError,
   KsefServerError,
-  KsefSyncRunningError,
   KsefTimeoutError,
   KsefUnavailableError,
   NOT_FOUND_CODES,
@@ -61,7 +60,6 @@ function fromKsef(err: KsefError): ApiError {
     return new ApiError(429, 'ksef_rate_limited', err.message, undefined, { headers: { 'Retry-After': String(err.retryAfterSeconds) } });
   }
   if (err instanceof KsefNotConfiguredError) return new ApiError(409, 'ksef_not_configured', err.message);
-  if (err instanceof KsefSyncRunningError) return new ApiError(409, 'sync_running', err.message);
   if (err instanceof KsefDuplicateInvoiceError) return new ApiError(409, 'ksef_duplicate', err.message, undefined, { ksef: err.status });
   if (err instanceof KsefInvoiceRejectedError) {
     return new ApiError(422, 'ksef_rejected', `${err.message} Fix the invoice and send it again.`, undefined, { ksef: err.status });

@@ -74,13 +74,6 @@ export class KsefDuplicateInvoiceError extends KsefError {
 /** The company has not stored what this call needs (e.g. a KSeF token). */
 export class KsefNotConfiguredError extends KsefError {}
 
-/** A sync of this company and environment is already running (in this or another process). */
-export class KsefSyncRunningError extends KsefError {
-  constructor(environment: KsefEnvironmentName) {
-    super(environment, `A sync of the ${environment} environment is already running for this company; wait for it to finish (GET /invoices/${environment}/sync shows its state).`);
-  }
-}
-
 /** The KSeF token was refused during authentication (auth status ≥ 400). */
 export class KsefAuthenticationError extends KsefError {
   constructor(environment: KsefEnvironmentName, readonly status: KsefErrorEntry) {

@@ -29,7 +29,7 @@ export type { CredentialsSummary } from './credentials/credentials';
 export type { OfflineFilter, OfflineRow } from './offline/offline';
 export { OfflineCertificateError } from './credentials/offline-certificate';
 export { KsefTokenContextError } from './credentials/credentials';
-export type { SyncResult, SyncSubjectState } from './sync/sync';
+export type { SyncSettings, SyncState, SyncSubjectState } from './sync/sync';
 export type { InvoiceLinks } from './sync/relations';
 export type { RegisterFilter } from './sync/register';
 
@@ -104,8 +104,6 @@ export class KsefProxy {
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
       startDate: config.ksef.syncStart,
-      downloadConcurrency: 8,
-      pageSize: 250,
       crossProcess: Boolean(config.databaseUrl),
     });
     this.syncSchedule = new SyncSchedule(db, this.sync, config.ksef.syncIntervalMs, logger);
@@ -123,6 +121,7 @@ export class KsefProxy {
   }
 
   async stop(): Promise<void> {
+    await this.sync.stop(); // a run going ends at its next step, recorded as interrupted
     await this.syncSchedule.stop();
     await this.outbox.stop();
   }

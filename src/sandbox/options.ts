@@ -55,6 +55,8 @@ export interface SandboxOptions {
   metadataQueryLimit?: number;
   /** Invoice cap of one export package; default 10 000 as on KSeF. */
   exportInvoiceLimit?: number;
+  /** Largest (unencrypted) part of an export package in bytes; default 50 000 000 as on KSeF. Small values force several parts. */
+  exportPartBytes?: number;
   /** Reject invoices whose P_1 is after the day they were received (status 450); default true. */
   rejectFutureIssueDate?: boolean;
   /** Certificate requests a subject may ever file (`/certificates/limits` enrollment); default 300, KSeF's for a NIP. */
@@ -78,6 +80,7 @@ export interface ResolvedOptions {
   publicBaseUrl?: string;
   metadataQueryLimit: number;
   exportInvoiceLimit: number;
+  exportPartBytes: number;
   rejectFutureIssueDate: boolean;
   maxCertificateEnrollments: number;
   maxActiveCertificates: number;
@@ -131,6 +134,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     publicBaseUrl: options.publicBaseUrl?.replace(/\/+$/, ''),
     metadataQueryLimit: positive('metadataQueryLimit', options.metadataQueryLimit, 10_000),
     exportInvoiceLimit: positive('exportInvoiceLimit', options.exportInvoiceLimit, 10_000),
+    exportPartBytes: positive('exportPartBytes', options.exportPartBytes, 50_000_000),
     rejectFutureIssueDate: options.rejectFutureIssueDate ?? true,
     maxCertificateEnrollments: count('maxCertificateEnrollments', options.maxCertificateEnrollments, 300),
     maxActiveCertificates: count('maxActiveCertificates', options.maxActiveCertificates, 100),

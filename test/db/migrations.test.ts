@@ -16,11 +16,15 @@ const tables = [
   'company_settings',
   'invoice_corrections',
   'invoice_sync_meta',
+  'invoice_sync_runs',
+  'invoice_sync_settings',
   'ksef_credentials',
   'ksef_environment_state',
   'ksef_sessions',
   'login_throttle',
   'offline_invoices',
+  'sync_staged_invoices',
+  'sync_staged_metadata',
   'synced_invoices',
   'users',
 ];
@@ -32,7 +36,7 @@ describe(`migrations (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, (
       await migrateToLatest(handle.db);
       expect(await migrateToLatest(handle.db)).toEqual([]);
       const rows = await sql<{ table_name: string }>`
-        select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by table_name`.execute(handle.db);
+        select table_name from information_schema.tables where table_schema = 'public' and table_name not like 'kysely_%' order by table_name collate "C"`.execute(handle.db);
       expect(rows.rows.map((r) => r.table_name)).toEqual(tables);
     } finally {
       await handle.close();

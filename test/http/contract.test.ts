@@ -38,6 +38,7 @@ describe('the contract', () => {
         'GET /invoices/{environment}',
         'POST /invoices/{environment}/sync',
         'GET /invoices/{environment}/sync',
+        'PUT /invoices/{environment}/sync/settings',
         'GET /invoices/{environment}/{ksefNumber}/links',
         'POST /invoices/validate',
         'POST /invoices/render',

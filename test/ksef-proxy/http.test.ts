@@ -134,6 +134,24 @@ describe('RateLimiter (published limits, sliding windows)', () => {
     expect(now).toBe(before);
   });
 
+  it("tells how long the next export start would wait: nothing within KSeF's 20 an hour, then until the first leaves the hour", async () => {
+    let now = 0;
+    const limiter = new RateLimiter(true, () => now, async (ms) => {
+      now += ms;
+    });
+    const delays: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      delays.push(limiter.delay('company|test', 'invoiceExport'));
+      await limiter.acquire('company|test', 'invoiceExport');
+    }
+    // 8 a second, 16 a minute, 20 an hour: the 9th waits a second, the 17th the rest of the minute…
+    expect(delays).toEqual([...Array(8).fill(0), 1_001, ...Array(7).fill(0), 59_000, 0, 0, 0]);
+    // …and the 21st for the first to be an hour old.
+    const wait = limiter.delay('company|test', 'invoiceExport');
+    expect(now + wait).toBe(3_600_001);
+    expect(limiter.delay('other|test', 'invoiceExport')).toBe(0);
+  });
+
   it('does nothing when off', async () => {
     const limiter = new RateLimiter(false, () => 0, async () => {
       throw new Error('must not wait');

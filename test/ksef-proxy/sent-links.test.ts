@@ -80,6 +80,7 @@ describe('relations of the invoices we send', () => {
 
     // No sync ran: the links come from what we sent.
     const sync = await http().get('/invoices/test/sync').set('Authorization', adminAuth);
-    expect(sync.body.subjects.map((s: { lastRunAt: unknown }) => s.lastRunAt)).toEqual([null, null]);
+    expect(sync.body.subjects.map((s: { lastRunAt: unknown }) => s.lastRunAt)).toEqual([null, null, null, null]);
+    expect(sync.body.runId).toBeNull();
   });
 });

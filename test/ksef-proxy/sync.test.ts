@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { adminAuth } from '../support/server';
 import { startKsefStack, type KsefStack } from '../support/ksef';
-import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice } from '../support/sync-fixtures';
+import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures';
 
 /** Incremental sync from the KSeF sandbox into the register, relations, and the register routes. */
 
@@ -15,7 +15,7 @@ describe('incremental sync and relations', () => {
   const http = () => k.api.http;
   const seed = async (invoices: SeedInvoice[]): Promise<{ ksefNumber: string; invoiceNumber: string }[]> =>
     ((await k.sandboxAdmin('POST', '/sandbox/invoices', { invoices: invoices as any })) as any).invoices;
-  const sync = () => http().post('/invoices/test/sync').set('Authorization', adminAuth);
+  const sync = () => syncToEnd(http());
   const links = (ksefNumber: string) => http().get(`/invoices/test/${ksefNumber}/links`).set('Authorization', adminAuth);
   const count = async () => Number((await db().selectFrom('synced_invoices').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   const downloads = () => [...k.sandbox.state.invoicesByKsefNumber.values()].length;
@@ -38,9 +38,12 @@ describe('incremental sync and relations', () => {
     const st = await http().get('/invoices/test/sync').set('Authorization', adminAuth);
     expect(st.status).toBe(200);
     expect(st.body).toMatchObject({ environment: 'test', running: false });
-    expect(st.body.subjects.map((s: any) => [s.subjectType, s.direction, s.hwm, s.invoiceCount])).toEqual([
-      ['Subject1', 'issued', null, 0],
-      ['Subject2', 'received', null, 0],
+    expect(st.body).toMatchObject({ phase: 'idle', runId: null, interrupted: false, lastError: null, fetched: 0, hwm: { issued: null, received: null } });
+    expect(st.body.subjects.map((s: any) => [s.subjectType, s.direction, s.enabled, s.hwm, s.invoiceCount, s.packages, s.window])).toEqual([
+      ['Subject1', 'issued', true, null, 0, 0, null],
+      ['Subject2', 'received', true, null, 0, 0, null],
+      ['Subject3', 'third-party', true, null, 0, 0, null],
+      ['SubjectAuthorized', 'authorized', true, null, 0, 0, null],
     ]);
   });
 
@@ -83,8 +86,8 @@ describe('incremental sync and relations', () => {
     expect(downloads()).toBe(2000);
 
     const res = await sync();
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ fetched: 2000, inserted: 2000, updated: 0, linkedAdvances: 4, linkedCorrections: 4 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ running: false, phase: 'idle', interrupted: false, lastError: null, fetched: 2000, inserted: 2000, updated: 0, linkedAdvances: 4, linkedCorrections: 4 });
     expect(await count()).toBe(2000);
     const byDirection = await db().selectFrom('synced_invoices').select(['direction', (eb) => eb.fn.countAll().as('n')]).groupBy('direction').orderBy('direction').execute();
     expect(byDirection.map((r) => [r.direction, Number(r.n)])).toEqual([
@@ -92,9 +95,17 @@ describe('incremental sync and relations', () => {
       ['received', 994 + 3],
     ]);
     const st = await http().get('/invoices/test/sync').set('Authorization', adminAuth);
-    expect(st.body.subjects.map((s: any) => s.invoiceCount)).toEqual([1003, 997]);
+    expect(st.body.subjects.map((s: any) => [s.invoiceCount, s.packages, s.invoices])).toEqual([
+      [1003, 1, 1003],
+      [997, 1, 997],
+      [0, 1, 0],
+      [0, 1, 0],
+    ]);
     expect(st.body.subjects[0].lastSuccessAt).not.toBeNull();
-    expect(st.body.subjects.every((s: any) => s.hwm && s.lastError === null)).toBe(true);
+    expect(st.body.subjects.every((s: any) => s.hwm && s.lastError === null && s.window.truncated === false)).toBe(true);
+    // One export per subject type, no per-invoice download.
+    expect(k.log.lines.filter((l) => l.includes('"path":"/invoices/exports"')).length).toBe(4);
+    expect(k.log.lines.some((l) => l.includes('"path":"/invoices/ksef/'))).toBe(false);
 
     // Two advances + settlement (+ a correction of an advance): amounts and the remainder.
     const roz = await links(n['ROZ/A']);
@@ -168,7 +179,7 @@ describe('incremental sync and relations', () => {
     items.push({ xml: fa3({ seller: OTHER_NIP, buyer: OUR_NIP, kind: 'ROZ', number: 'ROZ/LATE', issueDate: DAY, net: 80, vat: 18.4, advances: [{ number: 'ZAL/LATE/1' }] }) });
     const seeded = await seed(items);
     const res = await sync();
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ fetched: 50, inserted: 50, updated: 0, linkedAdvances: 0 });
     expect(await count()).toBe(2050);
     const rozLate = seeded.find((s) => s.invoiceNumber === 'ROZ/LATE')!.ksefNumber;
@@ -194,8 +205,8 @@ describe('incremental sync and relations', () => {
     const sentKor = await http().post('/invoices/test/send').set('Authorization', adminAuth).send({ invoiceXml: Buffer.from(correction).toString('base64'), mode: 'online' });
     expect(sentKor.status).toBe(200);
     const res = await sync();
-    expect(res.status).toBe(200);
-    expect(res.body.inserted).toBe(0); // both already in the register (status sent)
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ fetched: 2, inserted: 0, updated: 0 }); // both already in the register (status sent)
     const l = await links(sent.body.ksefNumber);
     expect(l.body.correctedBy).toEqual([expect.objectContaining({ ksefNumber: sentKor.body.ksefNumber, type: 'KOR', resolved: true })]);
     const rows = await db().selectFrom('synced_invoices').select(['status', 'direction']).where('invoice_number', 'in', ['OWN/1', 'OWN/KOR/1']).execute();
@@ -212,23 +223,38 @@ describe('incremental sync and relations', () => {
     await k.sandboxAdmin('POST', '/sandbox/faults/too-many-requests', { count: 3, retryAfterSeconds: 1 });
     const started = Date.now();
     const res = await sync();
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ fetched: 20, inserted: 20 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ fetched: 20, inserted: 20, lastError: null });
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     await k.sandboxAdmin('DELETE', '/sandbox/faults');
   });
 
-  it('two syncs at once: one runs, the other is told it is already running (409)', async () => {
+  it('POST answers 202 at once; a second POST while it runs answers 202 with the same run; GET shows it moving', async () => {
     const items: SeedInvoice[] = [];
     for (let i = 0; i < 100; i++) items.push({ xml: fa3({ seller: OTHER_NIP, buyer: OUR_NIP, number: `PAR/${i}`, issueDate: DAY, net: 1, vat: 0.23 }) });
     await seed(items);
-    await k.sandboxAdmin('POST', '/sandbox/faults/latency', { ms: 30 });
-    const [a, b] = await Promise.all([sync(), new Promise((r) => setTimeout(r, 100)).then(() => sync())]);
+    await k.sandboxAdmin('POST', '/sandbox/faults/latency', { ms: 300 });
+    const started = Date.now();
+    const first = await http().post('/invoices/test/sync').set('Authorization', adminAuth);
+    expect(first.status).toBe(202);
+    expect(Date.now() - started).toBeLessThan(2_000); // the exports alone take > 4 × 300 ms
+    expect(first.body).toMatchObject({ environment: 'test', running: true, trigger: 'requested', finishedAt: null, interrupted: false });
+    expect(['exporting', 'waiting-for-limit', 'downloading', 'storing']).toContain(first.body.phase);
+    const second = await http().post('/invoices/test/sync').set('Authorization', adminAuth);
+    expect(second.status).toBe(202);
+    expect(second.body).toMatchObject({ running: true, runId: first.body.runId });
+    const phases = new Set<string>();
+    let st;
+    for (;;) {
+      st = await http().get('/invoices/test/sync').set('Authorization', adminAuth);
+      if (!st.body.running) break;
+      phases.add(st.body.phase);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await k.sandboxAdmin('DELETE', '/sandbox/faults');
-    expect([a.status, b.status].sort()).toEqual([200, 409]);
-    const busy = a.status === 409 ? a : b;
-    expect(busy.body.error.code).toBe('sync_running');
-    expect((a.status === 200 ? a : b).body.inserted).toBe(100);
+    expect(phases.size).toBeGreaterThanOrEqual(2);
+    expect(st.body).toMatchObject({ runId: first.body.runId, phase: 'idle', inserted: 100, lastError: null });
+    expect(st.body.finishedAt).not.toBeNull();
     expect(await count()).toBe(2050 + 1 + 2 + 20 + 100);
   });
 
@@ -260,39 +286,44 @@ describe('incremental sync and relations', () => {
       })
       .execute();
     const res = await sync();
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ fetched: 0, inserted: 0, updated: 1 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ fetched: 1, inserted: 0, updated: 1 });
     const row = await db().selectFrom('synced_invoices').selectAll().where('invoice_number', '=', 'WAIT/1').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'sent', ksef_number: seeded.ksefNumber, next_attempt_at: null });
     expect(row.permanent_storage_date).toBeInstanceOf(Date);
   });
 });
 
-describe('sync narrowing on isTruncated', () => {
+describe('sync of truncated packages in several parts', () => {
   let k: KsefStack;
   beforeAll(async () => {
-    k = await startKsefStack({ sandbox: { metadataQueryLimit: 25 } });
+    // KSeF cuts a package at 25 invoices here, and splits it into parts of 4 kB: several parts each.
+    k = await startKsefStack({ sandbox: { exportInvoiceLimit: 25, exportPartBytes: 4_000 } });
   });
   afterAll(() => k.close());
   afterEach(() => {
     expect(k.api.conformance.violations).toEqual([]);
   });
 
-  it('a window over the truncation limit is narrowed and complete', async () => {
+  it('a window over the package cap is continued from lastPermanentStorageDate and complete', async () => {
     const base = Date.now() - 60_000;
     const items: SeedInvoice[] = [];
     for (let i = 0; i < 130; i++) {
       items.push({ xml: fa3({ seller: OTHER_NIP, buyer: OUR_NIP, number: `TR/${i}`, issueDate: DAY, net: 5, vat: 1.15 }), permanentStorageDate: at(base + i * 10), acquisitionDate: at(base + i * 10) });
     }
     await k.sandboxAdmin('POST', '/sandbox/invoices', { invoices: items as any });
-    const res = await k.api.http.post('/invoices/test/sync').set('Authorization', adminAuth);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ fetched: 130, inserted: 130 });
-    const rows = await k.api.server.services.database.db.selectFrom('synced_invoices').select('invoice_number').execute();
+    const res = await syncToEnd(k.api.http);
+    expect(res.body).toMatchObject({ inserted: 130, lastError: null });
+    const rows = await k.api.server.services.database.db.selectFrom('synced_invoices').select(['invoice_number', 'permanent_storage_date']).execute();
     expect(new Set(rows.map((r) => r.invoice_number)).size).toBe(130);
-    // KSeF cut each answer at 25 records: the window was narrowed again and again (130 / 25 → at least 6 queries).
-    const queries = k.log.lines.filter((l) => l.includes('"path":"/invoices/query/metadata"') && l.includes('"status":200'));
-    expect(queries.length).toBeGreaterThanOrEqual(6 + 1);
+    expect(rows.every((r) => r.permanent_storage_date instanceof Date)).toBe(true);
+    // 130 / 25 → 6 packages, each window starting at the last one's lastPermanentStorageDate (that invoice comes twice, kept once).
+    const received = res.body.subjects.find((s: any) => s.subjectType === 'Subject2');
+    expect(received.packages).toBeGreaterThanOrEqual(6);
+    expect(received.window.truncated).toBe(false);
+    expect(res.body.fetched).toBe(130 + received.packages - 1);
+    const parts = [...k.sandbox.state.exports.values()].map((j) => (j.package?.parts as unknown[] | undefined)?.length ?? 0);
+    expect(Math.max(...parts)).toBeGreaterThan(1);
   });
 });
 
@@ -310,13 +341,25 @@ describe('scheduled sync (SYNC_INTERVAL)', () => {
     const db = k.api.server.services.database.db;
     const deadline = Date.now() + 20_000;
     let rows = 0;
+    let st;
     while (Date.now() < deadline) {
       rows = (await db.selectFrom('synced_invoices').select('id').where('invoice_number', 'like', 'SCHED/%').execute()).length;
-      if (rows === 5) break;
+      st = await k.api.http.get('/invoices/test/sync').set('Authorization', adminAuth);
+      if (rows === 5 && st.body.finishedAt) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(rows).toBe(5);
     const meta = await db.selectFrom('invoice_sync_meta').select(['subject_type', 'last_success_at']).orderBy('subject_type').execute();
-    expect(meta.map((m) => m.last_success_at instanceof Date)).toEqual([true, true]);
+    expect(meta.map((m) => [m.subject_type, m.last_success_at instanceof Date])).toEqual([
+      ['Subject1', true],
+      ['Subject2', true],
+      ['Subject3', true],
+      ['SubjectAuthorized', true],
+    ]);
+    // The next ticks (every 500 ms) find every subject type synced less than 15 minutes ago: no new export.
+    const exports = k.sandbox.state.exports.size;
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(k.sandbox.state.exports.size).toBe(exports);
+    expect(st!.body).toMatchObject({ trigger: 'scheduled', lastError: null, inserted: 5 });
   });
 });

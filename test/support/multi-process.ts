@@ -2,7 +2,7 @@ import got from 'got';
 import type { Kysely } from 'kysely';
 import { type DatabaseHandle, openDatabase } from '../../src/db/connect';
 import type { Database } from '../../src/db/schema';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox';
+import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox';
 import { createTestDatabase, type TestDatabase, usingPostgres } from './database';
 import { spawnServer, type ServerProcess } from './process';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY } from './server';
@@ -47,8 +47,8 @@ export interface MultiProcessStack {
 }
 
 /** A sandbox with faults, a fresh PostgreSQL database, and server processes configured for both. */
-export async function startMultiProcessStack(env: Record<string, string> = {}): Promise<MultiProcessStack> {
-  const sandbox = await startSandbox({ faultsEnabled: true });
+export async function startMultiProcessStack(env: Record<string, string> = {}, sandboxOptions: SandboxOptions = {}): Promise<MultiProcessStack> {
+  const sandbox = await startSandbox({ faultsEnabled: true, ...sandboxOptions });
   const testDb: TestDatabase = await createTestDatabase();
   if (testDb.options.kind !== 'postgres') throw new Error('multi-process tests need DATABASE_URL');
   const handle: DatabaseHandle = await openDatabase(testDb.options);

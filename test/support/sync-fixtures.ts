@@ -1,4 +1,6 @@
+import type supertest from 'supertest';
 import { generateFa3 } from '../../src/sandbox/invoices/seed';
+import { adminAuth } from './server';
 
 /** FA(3) invoices for sync tests and the sync benchmark: any kind, with the references FA3.md §2 describes. */
 
@@ -71,3 +73,14 @@ export interface SeedInvoice {
 }
 
 export const at = (ms: number) => new Date(ms).toISOString();
+
+/** POST /sync (202 at once), then GET until the run is over: the POST's status and the final state. */
+export async function syncToEnd(http: ReturnType<typeof supertest>, environment = 'test'): Promise<{ status: number; body: any }> {
+  const res = await http.post(`/invoices/${environment}/sync`).set('Authorization', adminAuth);
+  if (res.status !== 202) return { status: res.status, body: res.body };
+  for (;;) {
+    const st = await http.get(`/invoices/${environment}/sync`).set('Authorization', adminAuth);
+    if (!st.body.running) return { status: res.status, body: st.body };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import * as initial from './0001_initial';
 import * as offlineModes from './0002_offline_modes';
 import * as relationsIndexed from './0003_relations_indexed';
+import * as syncExports from './0004_sync_exports';
 import * as companySettings from './0006_company_settings';
 import * as loginThrottle from './0007_login_throttle';
 
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_offline_modes': offlineModes,
   '0003_relations_indexed': relationsIndexed,
+  '0004_sync_exports': syncExports,
   '0006_company_settings': companySettings,
   '0007_login_throttle': loginThrottle,
 };

@@ -1,6 +1,6 @@
 import type { Insertable, Kysely } from 'kysely';
 import type { KsefEnvironmentName } from '../../config';
-import type { Database, SyncedInvoicesTable } from '../../db/schema';
+import type { Database, InvoiceDirection, SyncedInvoicesTable } from '../../db/schema';
 import type { SessionInvoice, SessionStatusResponse } from '../transport/api';
 import { type Fa3Invoice, parseFa3, summarize } from '../../local/fa3';
 import type { KsefClient } from '../transport/client';
@@ -126,7 +126,7 @@ export function syncedInvoiceRow(
     row: {
       company_id: companyId,
       environment,
-      direction: summary.sellerNip === contextNip ? 'issued' : 'received',
+      direction: directionOf(invoice, summary.sellerNip, summary.buyerNip, contextNip),
       status: 'synced',
       ksef_number: ksefNumber,
       invoice_number: summary.invoiceNumber,
@@ -147,4 +147,13 @@ export function syncedInvoiceRow(
       invoicing_mode: dates.invoicingMode ?? null,
     },
   };
+}
+
+/** Where the context stands on the invoice, in the order the sync's subject types take (seller first). */
+function directionOf(invoice: Fa3Invoice, sellerNip: string, buyerNip: string | null, contextNip: string): InvoiceDirection {
+  if (sellerNip === contextNip) return 'issued';
+  if (buyerNip === contextNip) return 'received';
+  if (invoice.thirdParties.some((p) => p.nip === contextNip)) return 'third-party';
+  if (invoice.authorizedParty?.nip === contextNip) return 'authorized';
+  return 'received';
 }

@@ -1,12 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import type { KsefEnvironmentName } from '../../config';
-import type { Database, SyncedInvoiceStatus } from '../../db/schema';
+import type { Database, InvoiceDirection, SyncedInvoiceStatus } from '../../db/schema';
 import type { InvoiceKind } from '../../local/fa3';
 
 /** The local invoice register: issued (sent or synced) and received invoices, filtered, paged, with totals per currency. */
 
 export interface RegisterFilter {
-  direction?: 'issued' | 'received';
+  direction?: InvoiceDirection;
   type?: string;
   status?: SyncedInvoiceStatus;
   dateFrom?: string;

@@ -1,72 +1,91 @@
+import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
+import type { Database, InvoiceDirection, SubjectType } from '../../db/schema';
 import type { Logger } from '../../logger';
-import { type Fa3Invoice, parseFa3 } from '../../local/fa3';
-import type { InvoiceMetadata, MetadataPage } from '../transport/api';
+import { type ExportPackage, type ExportStatus, isRejected } from '../transport/api';
 import type { KsefClient } from '../transport/client';
+import { newSessionKey, rsaOaepEncrypt, type SessionKey } from '../transport/crypto';
 import type { CredentialsStore } from '../credentials/credentials';
-import { KsefNotConfiguredError, KsefSyncRunningError } from '../errors';
+import { KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors';
 import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks';
+import { latestRun, RunRecorder, type SyncCounts, type SyncPhase, type SyncTrigger } from './progress';
 import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations';
-import { syncedInvoiceRow } from '../retrieval/retrieval';
+import { clearStaging, parseQuietly, relationsLockName, storePackage } from './store';
+import { unpackPackage } from './unpack';
 
 /**
- * Incremental sync (PROTOCOL.md §8.2/§8.4): for Subject1 (issued) and Subject2 (received), metadata queries over
- * PermanentStorage windows from the stored high-water mark, restricted to KSeF's own HWM, paged until `hasMore` is
- * false, narrowed (from = last record's date) when `isTruncated`. Each page: new invoices are downloaded (bounded
- * concurrency, outside any transaction), then stored, linked and the subject's HWM advanced in ONE transaction —
- * a crash loses nothing and doubles nothing (the next run starts at the stored HWM; KSeF numbers de-duplicate).
+ * Incremental sync through KSeF exports (PROTOCOL.md §8.4), as a background job: per subject type one
+ * checkpoint; exports with dateType PermanentStorage from the checkpoint, restricted to KSeF's HWM, no `to`;
+ * the next `from` is `lastPermanentStorageDate` while KSeF truncates, else `permanentStorageHwmDate`. Each
+ * package is unpacked streaming into staging and then moved into the register, linked and checkpointed in ONE
+ * transaction (store.ts): a crash loses nothing and doubles nothing. One run per company and environment
+ * across processes (advisory lock); its progress is in the database for any process to show.
  */
 
-export type SubjectType = 'Subject1' | 'Subject2';
-const SUBJECTS: { subject: SubjectType; direction: 'issued' | 'received' }[] = [
+export const SUBJECTS: { subject: SubjectType; direction: InvoiceDirection }[] = [
   { subject: 'Subject1', direction: 'issued' },
   { subject: 'Subject2', direction: 'received' },
+  { subject: 'Subject3', direction: 'third-party' },
+  { subject: 'SubjectAuthorized', direction: 'authorized' },
 ];
 
-export interface SyncResult {
-  fetched: number;
-  inserted: number;
-  updated: number;
-  linkedAdvances: number;
-  linkedCorrections: number;
-  hwm: { issued: Date | null; received: Date | null };
+/** KSeF's advice (§8.4): a scheduled sync leaves at least this much between runs of one subject type. */
+export const SCHEDULED_GAP_MS = 15 * 60_000;
+/** How long an export may take KSeF to build before the run gives up (the next run asks again). */
+const EXPORT_READY_TIMEOUT_MS = 30 * 60_000;
+
+export interface SyncSettings {
+  thirdParty: boolean;
+  authorized: boolean;
 }
 
 export interface SyncSubjectState {
   subjectType: SubjectType;
-  direction: 'issued' | 'received';
+  direction: InvoiceDirection;
+  enabled: boolean;
   hwm: Date | null;
   lastRunAt: Date | null;
   lastSuccessAt: Date | null;
   invoiceCount: number;
   lastError: string | null;
+  packages: number;
+  invoices: number;
+  window: { from: Date; truncated: boolean | null } | null;
+}
+
+export interface SyncState extends SyncCounts {
+  running: boolean;
+  phase: SyncPhase;
+  runId: string | null;
+  trigger: SyncTrigger | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  interrupted: boolean;
+  lastError: string | null;
+  hwm: { issued: Date | null; received: Date | null };
+  subjects: SyncSubjectState[];
 }
 
 export interface SyncOptions {
-  /** Where the first sync starts (no HWM stored yet). */
+  /** Where the first sync starts (no checkpoint stored yet). */
   startDate: Date;
-  /** Downloads in flight at once (the limiter keeps them inside KSeF's limits). */
-  downloadConcurrency: number;
-  pageSize: number;
   /** PostgreSQL: the lock also excludes other processes. */
   crossProcess: boolean;
 }
 
-const MAX_WINDOW_MONTHS = 3;
-
-const addMonths = (d: Date, months: number) => {
-  const r = new Date(d.getTime());
-  r.setUTCMonth(r.getUTCMonth() + months);
-  return r;
-};
+class SyncStoppedError extends Error {
+  constructor() {
+    super('interrupted: the server stopped during the sync; the next run resumes from the checkpoints');
+  }
+}
 
 const lockName = (companyId: string, environment: string) => `sync:${companyId}:${environment}`;
-/** Held by every transaction that stores and resolves relations, so the sync and the linking pass take turns. */
-const relationsLockName = (companyId: string, environment: string) => `relations:${companyId}:${environment}`;
 
 export class InvoiceSync {
+  private readonly jobs = new Set<Promise<unknown>>();
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly client: KsefClient,
@@ -75,20 +94,59 @@ export class InvoiceSync {
     private readonly options: SyncOptions,
   ) {}
 
-  /** Runs one sync now; KsefSyncRunningError when one is already running for the company and environment. */
-  async run(companyId: string, companyNip: string, environment: KsefEnvironmentName): Promise<SyncResult> {
+  /**
+   * Starts a run in the background and answers its state as soon as it holds the lock - or, when a run is
+   * already going (here or in another process), that run's state. KsefNotConfiguredError without a token.
+   */
+  async start(companyId: string, companyNip: string, environment: KsefEnvironmentName, trigger: SyncTrigger): Promise<SyncState> {
     const stored = await this.credentials.get(companyId, environment);
     if (!stored?.ksefToken) throw new KsefNotConfiguredError(environment, `No KSeF token is stored: PUT /ksef/${environment}/credentials first.`);
-    const contextNip = stored.contextNip ?? companyNip;
-    const outcome = await tryAdvisoryLock(this.db, lockName(companyId, environment), this.options.crossProcess, () => this.locked(companyId, environment, contextNip));
-    if (outcome === 'busy') throw new KsefSyncRunningError(environment);
-    return outcome.result;
+    await this.runNow(companyId, stored.contextNip ?? companyNip, environment, trigger);
+    return this.status(companyId, environment);
+  }
+
+  /** Resolves once the run has begun (its state recorded) or was found busy; the run itself goes on. */
+  private async runNow(companyId: string, contextNip: string, environment: KsefEnvironmentName, trigger: SyncTrigger): Promise<void> {
+    let begun!: () => void;
+    const started = new Promise<void>((resolve) => (begun = resolve));
+    const job = tryAdvisoryLock(this.db, lockName(companyId, environment), this.options.crossProcess, async () => {
+      const recorder = new RunRecorder(this.db, companyId, environment, randomUUID());
+      await recorder.begin(trigger);
+      begun();
+      await this.locked(recorder, companyId, environment, contextNip, trigger);
+    });
+    const tracked = job.finally(() => this.jobs.delete(tracked));
+    this.jobs.add(tracked);
+    tracked.catch((err) => this.logger.warn('sync run failed', { environment, error: (err as Error).message }));
+    await Promise.race([started, job]);
+  }
+
+  /** Aborts runs of this process at their next step and waits for them (they record themselves interrupted). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.allSettled([...this.jobs]);
+  }
+
+  async settings(companyId: string, environment: KsefEnvironmentName): Promise<SyncSettings> {
+    const row = await this.db.selectFrom('invoice_sync_settings').selectAll().where('company_id', '=', companyId).where('environment', '=', environment).executeTakeFirst();
+    return { thirdParty: row?.third_party ?? true, authorized: row?.authorized ?? true };
+  }
+
+  async putSettings(companyId: string, environment: KsefEnvironmentName, change: Partial<SyncSettings>): Promise<SyncSettings> {
+    const next = { ...(await this.settings(companyId, environment)), ...change };
+    const values = { third_party: next.thirdParty, authorized: next.authorized, updated_at: new Date() };
+    await this.db
+      .insertInto('invoice_sync_settings')
+      .values({ company_id: companyId, environment, ...values })
+      .onConflict((oc) => oc.columns(['company_id', 'environment']).doUpdateSet(values))
+      .execute();
+    return next;
   }
 
   /**
    * Indexes the relations of numbered invoices no sync has covered yet - the ones we sent ourselves - so
    * their advance groups and corrections link without waiting for a sync. Each batch is one short
-   * transaction under the relations lock the sync's pages take too.
+   * transaction under the relations lock the sync's packages take too.
    */
   async linkSentInvoices(batchSize = 200): Promise<void> {
     const due = await this.db
@@ -124,254 +182,226 @@ export class InvoiceSync {
     }
   }
 
-  running(companyId: string, environment: KsefEnvironmentName): boolean {
-    return heldInThisProcess(lockName(companyId, environment));
+  /** Is a run going, in this process or (PostgreSQL) in another one holding the lock? */
+  private async running(companyId: string, environment: KsefEnvironmentName): Promise<boolean> {
+    const name = lockName(companyId, environment);
+    if (heldInThisProcess(name)) return true;
+    if (!this.options.crossProcess) return false;
+    // Another process may hold it: a try-lock that succeeds is released at once.
+    return this.db.connection().execute(async (conn) => {
+      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
+      if (got.rows[0]?.ok) await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
+      return !got.rows[0]?.ok;
+    });
   }
 
-  async status(companyId: string, environment: KsefEnvironmentName): Promise<{ running: boolean; subjects: SyncSubjectState[] }> {
-    const rows = await this.db.selectFrom('invoice_sync_meta').selectAll().where('company_id', '=', companyId).where('environment', '=', environment).execute();
-    let running = this.running(companyId, environment);
-    if (!running && this.options.crossProcess) {
-      // Another process may hold it: a try-lock that succeeds is released at once.
-      running = await this.db.connection().execute(async (conn) => {
-        const name = lockName(companyId, environment);
-        const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
-        if (got.rows[0]?.ok) await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
-        return !got.rows[0]?.ok;
-      });
-    }
+  async status(companyId: string, environment: KsefEnvironmentName): Promise<SyncState> {
+    const [metas, run, settings] = await Promise.all([
+      this.db.selectFrom('invoice_sync_meta').selectAll().where('company_id', '=', companyId).where('environment', '=', environment).execute(),
+      latestRun(this.db, companyId, environment),
+      this.settings(companyId, environment),
+    ]);
+    const running = await this.running(companyId, environment);
+    const live = running && run !== null && run.finished_at === null;
+    const interrupted = !running && run !== null && run.finished_at === null;
+    const hwmOf = (subject: SubjectType) => metas.find((m) => m.subject_type === subject)?.hwm ?? null;
     return {
       running,
+      phase: live ? (run.phase as SyncPhase) : 'idle',
+      runId: run?.run_id ?? null,
+      trigger: run?.trigger ?? null,
+      startedAt: run?.started_at ?? null,
+      finishedAt: run?.finished_at ?? null,
+      interrupted,
+      lastError: run?.last_error ?? (interrupted ? 'interrupted: the process running the sync stopped; the next run resumes from the checkpoints' : null),
+      ...(run?.progress.counts ?? { fetched: 0, inserted: 0, updated: 0, linkedAdvances: 0, linkedCorrections: 0 }),
+      hwm: { issued: hwmOf('Subject1'), received: hwmOf('Subject2') },
       subjects: SUBJECTS.map(({ subject, direction }) => {
-        const r = rows.find((x) => x.subject_type === subject);
+        const m = metas.find((x) => x.subject_type === subject);
+        const p = run?.progress.subjects[subject];
         return {
           subjectType: subject,
           direction,
-          hwm: r?.hwm ?? null,
-          lastRunAt: r?.last_run_at ?? null,
-          lastSuccessAt: r?.last_success_at ?? null,
-          invoiceCount: r?.invoice_count ?? 0,
-          lastError: r?.last_error ?? null,
+          enabled: enabledIn(settings, subject),
+          hwm: m?.hwm ?? null,
+          lastRunAt: m?.last_run_at ?? null,
+          lastSuccessAt: m?.last_success_at ?? null,
+          invoiceCount: m?.invoice_count ?? 0,
+          lastError: m?.last_error ?? null,
+          packages: p?.packages ?? 0,
+          invoices: p?.invoices ?? 0,
+          window: p?.window ? { from: new Date(p.window.from), truncated: p.window.truncated } : null,
         };
       }),
     };
   }
 
-  private async locked(companyId: string, environment: KsefEnvironmentName, contextNip: string): Promise<SyncResult> {
-    const result: SyncResult = { fetched: 0, inserted: 0, updated: 0, linkedAdvances: 0, linkedCorrections: 0, hwm: { issued: null, received: null } };
-    for (const { subject, direction } of SUBJECTS) {
-      await this.db
-        .insertInto('invoice_sync_meta')
-        .values({ company_id: companyId, environment, subject_type: subject, last_run_at: new Date() })
-        .onConflict((oc) => oc.columns(['company_id', 'environment', 'subject_type']).doUpdateSet({ last_run_at: new Date(), updated_at: new Date() }))
-        .execute();
-      try {
-        result.hwm[direction] = await this.syncSubject(companyId, environment, contextNip, subject, result);
-        await this.db
-          .updateTable('invoice_sync_meta')
-          .set({ last_success_at: new Date(), last_error: null, updated_at: new Date() })
-          .where('company_id', '=', companyId)
-          .where('environment', '=', environment)
-          .where('subject_type', '=', subject)
-          .execute();
-      } catch (err) {
-        await this.db
-          .updateTable('invoice_sync_meta')
-          .set({ last_error: (err as Error).message.slice(0, 1000), updated_at: new Date() })
-          .where('company_id', '=', companyId)
-          .where('environment', '=', environment)
-          .where('subject_type', '=', subject)
-          .execute()
-          .catch(() => undefined);
-        this.logger.warn('sync failed', { environment, subject, error: (err as Error).message });
-        throw err;
+  private async locked(recorder: RunRecorder, companyId: string, environment: KsefEnvironmentName, contextNip: string, trigger: SyncTrigger): Promise<void> {
+    let failure: Error | null = null;
+    try {
+      await clearStaging(this.db, companyId, environment); // what a crashed run left half-unpacked
+      const settings = await this.settings(companyId, environment);
+      for (const { subject, direction } of SUBJECTS) {
+        if (!enabledIn(settings, subject)) continue;
+        if (trigger === 'scheduled' && (await this.syncedRecently(companyId, environment, subject))) continue;
+        try {
+          await this.syncSubject(recorder, companyId, environment, contextNip, subject, direction);
+        } catch (err) {
+          // 21181: KSeF does not offer this subject type to this context; the others still sync (its lastError says why).
+          if (!isRejected(err, 21181)) throw err;
+          this.logger.warn('sync: subject type not allowed for this context', { environment, subject });
+        }
       }
+      this.logger.info('sync done', { environment, ...recorder.counts });
+    } catch (err) {
+      failure = this.stopping.signal.aborted ? new SyncStoppedError() : (err as Error);
     }
-    this.logger.info('sync done', { environment, fetched: result.fetched, inserted: result.inserted, updated: result.updated });
-    return result;
+    await recorder.finish(failure).catch((err) => this.logger.warn('recording the end of a sync failed', { error: (err as Error).message }));
+    if (failure) throw failure;
   }
 
-  /** Walks windows from the stored HWM up to KSeF's; returns the new HWM. */
-  private async syncSubject(companyId: string, environment: KsefEnvironmentName, contextNip: string, subject: SubjectType, result: SyncResult): Promise<Date | null> {
-    const meta = await this.db
+  private async syncedRecently(companyId: string, environment: KsefEnvironmentName, subject: SubjectType): Promise<boolean> {
+    const meta = await this.meta(companyId, environment, subject);
+    return Boolean(meta?.last_run_at && Date.now() - meta.last_run_at.getTime() < SCHEDULED_GAP_MS);
+  }
+
+  private meta(companyId: string, environment: KsefEnvironmentName, subject: SubjectType) {
+    return this.db
       .selectFrom('invoice_sync_meta')
-      .select('hwm')
+      .selectAll()
       .where('company_id', '=', companyId)
       .where('environment', '=', environment)
       .where('subject_type', '=', subject)
       .executeTakeFirst();
-    let from = meta?.hwm ?? this.options.startDate;
-    let hwm: Date | null = meta?.hwm ?? null;
-    for (;;) {
-      const now = new Date();
-      const windowEnd = addMonths(from, MAX_WINDOW_MONTHS);
-      const to = windowEnd.getTime() < now.getTime() ? windowEnd : undefined; // no `to`: up to KSeF's HWM
-      let pageOffset = 0;
-      let ksefHwm: Date | null = null;
-      for (;;) {
-        const page: MetadataPage = await this.client.call(companyId, environment, (api, bearer) =>
-          api.queryMetadata(
-            companyId,
-            bearer,
-            { pageOffset, pageSize: this.options.pageSize, sortOrder: 'Asc' },
-            {
-              subjectType: subject,
-              dateRange: {
-                dateType: 'PermanentStorage',
-                from: from.toISOString(),
-                ...(to ? { to: to.toISOString() } : {}),
-                restrictToPermanentStorageHwmDate: true,
-              },
-            },
-          ),
-        );
-        if (page.permanentStorageHwmDate) ksefHwm = new Date(page.permanentStorageHwmDate);
-        const last = page.invoices[page.invoices.length - 1];
-        // What this page proves complete: up to its last record while more follow, the whole window after the last page.
-        let covered: Date | null;
-        if (!page.hasMore) {
-          const end = to ?? ksefHwm;
-          covered = end && ksefHwm && end.getTime() > ksefHwm.getTime() ? ksefHwm : end;
-        } else covered = last ? new Date(last.permanentStorageDate) : null;
-        await this.storePage(companyId, environment, contextNip, subject, page.invoices, covered, result);
-        if (covered) hwm = covered;
-        if (!page.hasMore) break;
-        if (page.isTruncated && last && new Date(last.permanentStorageDate).getTime() > from.getTime()) {
-          from = new Date(last.permanentStorageDate); // narrow: restart the window at the last record's date
-          pageOffset = 0;
-        } else pageOffset++; // (a cap full of one instant cannot be narrowed: page on)
-      }
-      if (!to) return hwm;
-      if (ksefHwm && to.getTime() >= ksefHwm.getTime()) return hwm;
-      from = to;
-    }
   }
 
-  /** Downloads the page's new invoices, then stores them, links them and advances the HWM in one transaction. */
-  private async storePage(
+  /** Packages from the subject type's checkpoint up to KSeF's HWM; each stored (and checkpointed) on its own. */
+  private async syncSubject(
+    recorder: RunRecorder,
     companyId: string,
     environment: KsefEnvironmentName,
     contextNip: string,
     subject: SubjectType,
-    records: InvoiceMetadata[],
-    covered: Date | null,
-    result: SyncResult,
+    direction: InvoiceDirection,
   ): Promise<void> {
-    const unique = [...new Map(records.map((r) => [r.ksefNumber, r])).values()];
-    const known =
-      unique.length === 0
-        ? []
-        : await this.db
-            .selectFrom('synced_invoices')
-            .select(['id', 'ksef_number', 'invoice_hash', 'status', 'xml'])
-            .where('company_id', '=', companyId)
-            .where('environment', '=', environment)
-            .where((eb) =>
-              eb.or([eb('ksef_number', 'in', unique.map((r) => r.ksefNumber)), eb('invoice_hash', 'in', unique.map((r) => r.invoiceHash))]),
-            )
-            .execute();
-    const byKsef = new Map(known.filter((k) => k.ksef_number).map((k) => [k.ksef_number!, k]));
-    const byHash = new Map(known.map((k) => [k.invoice_hash, k]));
-    const fresh = unique.filter((r) => !byKsef.has(r.ksefNumber) && !byHash.has(r.invoiceHash));
-    const learned = unique.filter((r) => !byKsef.has(r.ksefNumber) && byHash.has(r.invoiceHash));
-    const present = unique.filter((r) => byKsef.has(r.ksefNumber));
-
-    const downloaded = await this.downloadAll(companyId, environment, fresh);
-    result.fetched += downloaded.length;
-
-    await this.db.transaction().execute(async (trx) => {
-      await lockForTransaction(trx, relationsLockName(companyId, environment));
-      const toIndex: { id: string; ksefNumber: string; invoice: Fa3Invoice }[] = [];
-      let added = 0;
-      for (const { meta, xml } of downloaded) {
-        const parsed = syncedInvoiceRow(companyId, environment, meta.ksefNumber, contextNip, xml, {
-          acquisitionDate: new Date(meta.acquisitionDate),
-          permanentStorageDate: new Date(meta.permanentStorageDate),
-          invoicingMode: meta.invoicingMode,
-        });
-        if (!parsed) continue; // not FA(3): nothing to keep in an FA(3) register
-        const inserted = await trx.insertInto('synced_invoices').values(parsed.row).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
-        if (!inserted) continue;
-        result.inserted++;
-        added++;
-        toIndex.push({ id: inserted.id, ksefNumber: meta.ksefNumber, invoice: parsed.invoice });
-      }
-      // Invoices we sent that KSeF numbered without us hearing it yet: they learn their number here.
-      for (const meta of learned) {
-        const row = byHash.get(meta.invoiceHash)!;
-        await trx
-          .updateTable('synced_invoices')
-          .set({
-            ksef_number: meta.ksefNumber,
-            status: row.status === 'synced' ? 'synced' : 'sent',
-            acquisition_date: new Date(meta.acquisitionDate),
-            permanent_storage_date: new Date(meta.permanentStorageDate),
-            invoicing_mode: meta.invoicingMode,
-            error_code: null,
-            error_message: null,
-            next_attempt_at: null,
-            updated_at: new Date(),
-          })
-          .where('id', '=', row.id)
-          .execute();
-        result.updated++;
-        added++;
-        const invoice = parseQuietly(row.xml);
-        if (invoice) toIndex.push({ id: row.id, ksefNumber: meta.ksefNumber, invoice });
-      }
-      // Already in the register (e.g. sent by us): make sure their references are indexed too.
-      for (const meta of present) {
-        const row = byKsef.get(meta.ksefNumber)!;
-        const invoice = parseQuietly(row.xml);
-        if (invoice) toIndex.push({ id: row.id, ksefNumber: meta.ksefNumber, invoice });
-      }
-      for (const item of toIndex) {
-        await indexRelations(trx, { id: item.id, companyId, environment, ksefNumber: item.ksefNumber }, item.invoice);
-      }
-      if (toIndex.length > 0) {
-        const linked = await resolveRelations(trx, companyId, environment);
-        result.linkedAdvances += linked.advances;
-        result.linkedCorrections += linked.corrections;
-        await trx.updateTable('synced_invoices').set({ relations_indexed_at: new Date() }).where('id', 'in', toIndex.map((i) => i.id)).execute();
-      }
-      await trx
+    const record = (values: { last_success_at?: Date; last_error: string | null }) =>
+      this.db
         .updateTable('invoice_sync_meta')
-        .set((eb) => ({
-          ...(covered ? { hwm: covered } : {}),
-          invoice_count: eb('invoice_count', '+', added),
-          updated_at: new Date(),
-        }))
+        .set({ ...values, updated_at: new Date() })
         .where('company_id', '=', companyId)
         .where('environment', '=', environment)
         .where('subject_type', '=', subject)
         .execute();
-    });
-  }
-
-  /** XML of each record, `downloadConcurrency` at a time (the rate limiter paces them inside KSeF's limits). */
-  private async downloadAll(companyId: string, environment: KsefEnvironmentName, records: InvoiceMetadata[]): Promise<{ meta: InvoiceMetadata; xml: Buffer }[]> {
-    const out: { meta: InvoiceMetadata; xml: Buffer }[] = new Array(records.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < records.length) {
-        const i = next++;
-        const meta = records[i];
-        const xml = await this.client.call(companyId, environment, (api, bearer) => api.downloadInvoice(companyId, bearer, meta.ksefNumber));
-        out[i] = { meta, xml };
+    await this.db
+      .insertInto('invoice_sync_meta')
+      .values({ company_id: companyId, environment, subject_type: subject, last_run_at: new Date() })
+      .onConflict((oc) => oc.columns(['company_id', 'environment', 'subject_type']).doUpdateSet({ last_run_at: new Date(), updated_at: new Date() }))
+      .execute();
+    try {
+      let from = (await this.meta(companyId, environment, subject))?.hwm ?? this.options.startDate;
+      for (;;) {
+        await recorder.window(subject, from);
+        const key = newSessionKey();
+        const pkg = await this.exportPackage(recorder, companyId, environment, subject, from, key);
+        if (!pkg) break; // `from` is past KSeF's HWM: nothing new yet
+        await recorder.phase('downloading');
+        const packageId = randomUUID();
+        const api = this.client.apis[environment];
+        const unpacked = await unpackPackage(this.db, { packageId, companyId, environment, contextNip, direction }, pkg, key, (part) =>
+          this.abortable(api.exportPart(part)),
+        );
+        const next = pkg.isTruncated ? pkg.lastPermanentStorageDate : pkg.permanentStorageHwmDate;
+        const checkpoint = next ? new Date(next) : null;
+        if (pkg.isTruncated && (!checkpoint || checkpoint.getTime() <= from.getTime())) {
+          throw new KsefRejectedError(environment, 200, [], `KSeF truncated an export at ${from.toISOString()} without moving past it; the sync cannot narrow the window.`);
+        }
+        this.stopping.signal.throwIfAborted();
+        await recorder.phase('storing');
+        const stored = await storePackage(this.db, { packageId, companyId, environment, subject, checkpoint });
+        await recorder.stored(subject, pkg.isTruncated, unpacked.invoices, { fetched: unpacked.invoices, ...stored });
+        if (!pkg.isTruncated || !checkpoint) break;
+        from = checkpoint;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.options.downloadConcurrency, records.length) }, worker));
-    return out;
+      await record({ last_success_at: new Date(), last_error: null });
+    } catch (err) {
+      const message = this.stopping.signal.aborted ? new SyncStoppedError().message : (err as Error).message;
+      await record({ last_error: message.slice(0, 1000) }).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Starts an export (waiting, visibly, for KSeF's 20-an-hour limit) and waits for its package; null past the HWM. */
+  private async exportPackage(
+    recorder: RunRecorder,
+    companyId: string,
+    environment: KsefEnvironmentName,
+    subject: SubjectType,
+    from: Date,
+    key: SessionKey,
+  ): Promise<ExportPackage | null> {
+    const api = this.client.apis[environment];
+    const wait = api.exportStartDelay(companyId);
+    if (wait > 0) {
+      await recorder.phase('waiting-for-limit');
+      await this.sleep(wait);
+    }
+    await recorder.phase('exporting');
+    const certificate = await this.client.tokens.certificate(environment, companyId, 'SymmetricKeyEncryption');
+    const { referenceNumber } = await this.client.call(companyId, environment, (a, bearer) =>
+      a.startExport(companyId, bearer, {
+        encryption: {
+          encryptedSymmetricKey: rsaOaepEncrypt(certificate.certificate, key.key).toString('base64'),
+          initializationVector: key.iv.toString('base64'),
+          publicKeyId: certificate.publicKeyId,
+        },
+        filters: { subjectType: subject, dateRange: { dateType: 'PermanentStorage', from: from.toISOString(), restrictToPermanentStorageHwmDate: true } },
+      }),
+    );
+    const deadline = Date.now() + EXPORT_READY_TIMEOUT_MS;
+    for (let pause = 100; ; pause = Math.min(2_000, pause * 2)) {
+      const status: ExportStatus = await this.client.call(companyId, environment, (a, bearer) => a.exportStatus(companyId, bearer, referenceNumber));
+      if (status.status.code === 200 && status.package) return status.package;
+      if (status.status.code === 420) return null;
+      if (status.status.code !== 100) {
+        const detail = [status.status.description, ...(status.status.details ?? [])].join(': ');
+        throw new KsefRejectedError(environment, 200, [{ code: status.status.code, description: detail }], `KSeF's export ${referenceNumber} failed (${status.status.code}: ${detail}).`);
+      }
+      if (Date.now() > deadline) throw new KsefTimeoutError(environment, `KSeF has not built export ${referenceNumber} within ${EXPORT_READY_TIMEOUT_MS / 60_000} minutes; the next run asks again.`);
+      await this.sleep(pause);
+    }
+  }
+
+  /** A sleep the server's stop cuts short (the run then ends as interrupted). */
+  private async sleep(ms: number): Promise<void> {
+    const signal = this.stopping.signal;
+    signal.throwIfAborted();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+    });
+    signal.throwIfAborted();
+  }
+
+  private async *abortable(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      this.stopping.signal.throwIfAborted();
+      yield chunk;
+    }
+  }
+
+  /** Runs due now: the scheduled sync's entry (its subject types honour SCHEDULED_GAP_MS). */
+  runScheduled(companyId: string, contextNip: string, environment: KsefEnvironmentName): Promise<void> {
+    return this.runNow(companyId, contextNip, environment, 'scheduled');
+  }
+
+  /** Resolves when every run of this process has ended. */
+  async idle(): Promise<void> {
+    await Promise.allSettled([...this.jobs]);
   }
 }
 
-function parseQuietly(xml: Buffer): Fa3Invoice | null {
-  try {
-    return parseFa3(xml);
-  } catch {
-    return null;
-  }
-}
+const enabledIn = (settings: SyncSettings, subject: SubjectType) =>
+  subject === 'Subject3' ? settings.thirdParty : subject === 'SubjectAuthorized' ? settings.authorized : true;
 
 /** `SYNC_INTERVAL`: every configured company and environment, one after another; a sync already running is skipped. */
 export class SyncSchedule {
@@ -403,16 +433,17 @@ export class SyncSchedule {
     const targets = await this.db
       .selectFrom('ksef_credentials as k')
       .innerJoin('companies as c', 'c.id', 'k.company_id')
-      .select(['k.company_id', 'k.environment', 'c.nip'])
+      .select(['k.company_id', 'k.environment', 'k.context_nip', 'c.nip'])
       .where('k.ksef_token_enc', 'is not', null)
       .execute()
       .catch(() => []);
     for (const t of targets) {
       if (!this.timer) return;
       try {
-        await this.sync.run(t.company_id, t.nip, t.environment);
+        await this.sync.runScheduled(t.company_id, t.context_nip ?? t.nip, t.environment);
+        await this.sync.idle(); // one company at a time: KSeF's export limits are per context, ours per process
       } catch (err) {
-        if (!(err instanceof KsefSyncRunningError)) this.logger.warn('scheduled sync failed', { environment: t.environment, error: (err as Error).message });
+        this.logger.warn('scheduled sync failed', { environment: t.environment, error: (err as Error).message });
       }
     }
   }

@@ -237,6 +237,42 @@ export class KsefApi {
     return res.json();
   }
 
+  /**
+   * POST /invoices/exports (PROTOCOL.md §8.3): starts building a package. Retried like a read: a repeated start
+   * only makes KSeF build one more package nobody fetches (one more of the 20 an hour), never duplicates data.
+   */
+  async startExport(
+    scope: string,
+    bearer: string,
+    body: { encryption: { encryptedSymmetricKey: string; initializationVector: string; publicKeyId: string }; filters: MetadataQuery },
+  ): Promise<{ referenceNumber: string }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/invoices/exports',
+      group: 'invoiceExport',
+      scope,
+      retry: 'idempotent',
+      bearer,
+      json: { encryption: body.encryption, onlyMetadata: false, compressionType: 'Zip', filters: body.filters },
+    });
+    return res.json();
+  }
+
+  /** ms until one more export may start inside KSeF's limits (20 an hour); 0 = now. */
+  exportStartDelay(scope: string): number {
+    return this.http.limitDelay(scope, 'invoiceExport');
+  }
+
+  async exportStatus(scope: string, bearer: string, referenceNumber: string): Promise<ExportStatus> {
+    const res = await this.http.request({ method: 'GET', path: `/invoices/exports/${referenceNumber}`, group: 'invoiceExportStatus', scope, retry: 'idempotent', bearer });
+    return res.json();
+  }
+
+  /** One encrypted part of a package, streamed from its pre-signed URL. */
+  exportPart(part: ExportPart): AsyncGenerator<Buffer> {
+    return this.http.download(part.url);
+  }
+
   /** POST /sessions/batch (PROTOCOL.md §5): declares the archive and its encrypted parts; answers where to upload them. */
   async openBatchSession(
     scope: string,
@@ -295,6 +331,28 @@ export interface InvoiceMetadata {
   currency: string;
   grossAmount: number;
   seller: { nip: string; name?: string | null };
+}
+
+export interface ExportPart {
+  ordinalNumber: number;
+  partName: string;
+  url: string;
+  partSize: number;
+  encryptedPartSize: number;
+  encryptedPartHash: string;
+}
+
+export interface ExportPackage {
+  invoiceCount: number;
+  isTruncated: boolean;
+  lastPermanentStorageDate?: string | null;
+  permanentStorageHwmDate?: string | null;
+  parts: ExportPart[];
+}
+
+export interface ExportStatus {
+  status: KsefStatusInfo;
+  package?: ExportPackage | null;
 }
 
 export interface MetadataPage {

@@ -1,4 +1,4 @@
-import { X509Certificate, constants, createCipheriv, createHash, publicEncrypt, randomBytes } from 'node:crypto';
+import { type Decipher, X509Certificate, constants, createCipheriv, createDecipheriv, createHash, publicEncrypt, randomBytes } from 'node:crypto';
 
 /** KSeF's cryptography (PROTOCOL.md §2.2, §4.1): RSA-OAEP-SHA256 under MF's certificates, AES-256-CBC per session. */
 
@@ -22,3 +22,6 @@ export function aesEncrypt({ key, iv }: SessionKey, plaintext: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   return Buffer.concat([cipher.update(plaintext), cipher.final()]);
 }
+
+/** A streaming AES-256-CBC/PKCS#7 decryption (an export part: one per part, each padded separately). */
+export const aesDecipher = ({ key, iv }: SessionKey): Decipher => createDecipheriv('aes-256-cbc', key, iv);

@@ -107,6 +107,48 @@ export class KsefHttp {
     }
   }
 
+  /** How long our limiter would hold one more call of `group` for `scope` now (ms), so a caller can say it waits. */
+  limitDelay(scope: string, group: LimitGroup): number {
+    return this.options.limiter.delay(`${scope}|${this.options.environment}`, group);
+  }
+
+  /**
+   * A pre-signed download (an export part: no bearer, not rate-limited) as a stream of chunks, so a 50 MB part
+   * is never held whole. Time-bounded by connect/response and by socket inactivity, not by the total, which
+   * grows with the part; errors surface as KsefTimeoutError / KsefUnavailableError / KsefServerError.
+   */
+  async *download(url: string): AsyncGenerator<Buffer> {
+    const env = this.options.environment;
+    const timeoutMs = this.options.config.requestTimeoutMs;
+    // Until the first byte arrives a failure (e.g. a kept-alive socket the server had closed) is simply retried.
+    for (let attempt = 1; ; attempt++) {
+      let received = false;
+      const stream = got.stream(url, { timeout: { connect: timeoutMs, response: timeoutMs, socket: timeoutMs }, agent, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
+      let status = 0;
+      stream.once('response', (res: { statusCode: number }) => (status = res.statusCode));
+      try {
+        for await (const chunk of stream) {
+          if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
+          received = true;
+          yield chunk as Buffer;
+        }
+        if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
+        return;
+      } catch (err) {
+        const error =
+          err instanceof KsefServerError
+            ? err
+            : err instanceof TimeoutError
+              ? new KsefTimeoutError(env, `An export part download stalled for ${timeoutMs} ms.`)
+              : new KsefUnavailableError(env, `An export part could not be downloaded: ${(err as RequestError).code ?? (err as Error).message}.`);
+        if (received || (status >= 400 && status < 500) || attempt >= this.options.config.maxAttempts) throw error;
+        await this.sleep(backoff(attempt));
+      } finally {
+        stream.destroy();
+      }
+    }
+  }
+
   private classify(res: KsefResponse, policy: RetryPolicy): { error: Error; retryable: boolean; waitMs?: number } {
     const env = this.options.environment;
     if (res.status === 429) {

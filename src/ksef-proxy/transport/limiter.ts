@@ -49,28 +49,38 @@ export class RateLimiter {
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
   ) {}
 
+  /** How long (ms) one more call of `group` under `scope` would wait now; 0 when it fits. Records nothing. */
+  delay(scope: string, group: LimitGroup): number {
+    if (!this.enabled || group === 'unlimited') return 0;
+    return this.waitFor(`${scope}|${group}`, PUBLISHED_LIMITS[group], this.now());
+  }
+
   /** Resolves when one more call of `group` under `scope` fits every window, and records it. */
   async acquire(scope: string, group: LimitGroup): Promise<void> {
     if (!this.enabled || group === 'unlimited') return;
     const key = `${scope}|${group}`;
-    const limits = PUBLISHED_LIMITS[group];
     for (;;) {
       const now = this.now();
-      const times = this.calls.get(key) ?? [];
-      while (times.length > 0 && times[0] <= now - WINDOW_MS[2]) times.shift();
-      let wait = 0;
-      for (let w = 0; w < 3; w++) {
-        const limit = limits[w];
-        if (!Number.isFinite(limit)) continue;
-        const inWindow = times.filter((t) => t > now - WINDOW_MS[w]);
-        if (inWindow.length >= limit) wait = Math.max(wait, inWindow[inWindow.length - limit] + WINDOW_MS[w] - now + 1);
-      }
+      const wait = this.waitFor(key, PUBLISHED_LIMITS[group], now);
       if (wait <= 0) {
-        times.push(now);
-        this.calls.set(key, times);
+        this.calls.set(key, [...(this.calls.get(key) ?? []), now]);
         return;
       }
       await this.sleep(wait);
     }
+  }
+
+  /** The wait every window imposes on one more call under `key` at `now` (calls older than an hour dropped). */
+  private waitFor(key: string, limits: Windows, now: number): number {
+    const times = (this.calls.get(key) ?? []).filter((t) => t > now - WINDOW_MS[2]);
+    this.calls.set(key, times);
+    let wait = 0;
+    for (let w = 0; w < 3; w++) {
+      const limit = limits[w];
+      if (!Number.isFinite(limit)) continue;
+      const inWindow = times.filter((t) => t > now - WINDOW_MS[w]);
+      if (inWindow.length >= limit) wait = Math.max(wait, inWindow[inWindow.length - limit] + WINDOW_MS[w] - now + 1);
+    }
+    return wait;
   }
 }

@@ -18,7 +18,6 @@ import { canRead, InvoiceQuery, metadataJson, readInvoiceQuery, selectInvoices }
 
 const READ = ['InvoiceRead'] as const;
 const MAX_RUNNING_EXPORTS = 10;
-const EXPORT_PART_BYTES = 50_000_000;
 const EXPORT_RETENTION_MS = 7 * 24 * 3_600_000;
 
 export const exportPartPath = (job: ExportJob, partName: string) => `/storage/exports/${job.referenceNumber}/${partName}`;
@@ -84,8 +83,9 @@ function buildExport(state: SandboxState, job: ExportJob, request: ExportRequest
       : Buffer.from(gzipSync(tar(files, now)));
   const extension = request.compressionType === 'Zip' ? 'zip' : 'tar.gz';
   const parts: StoredPart[] = [];
-  for (let offset = 0, n = 1; offset < archive.length; offset += EXPORT_PART_BYTES, n++) {
-    const plain = archive.subarray(offset, offset + EXPORT_PART_BYTES);
+  const partBytes = state.options.exportPartBytes;
+  for (let offset = 0, n = 1; offset < archive.length; offset += partBytes, n++) {
+    const plain = archive.subarray(offset, offset + partBytes);
     const encrypted = aesEncrypt(request.key, request.iv, plain);
     const partName = `${job.referenceNumber}-${String(n).padStart(3, '0')}.${extension}.aes`;
     job.parts.set(partName, encrypted);

@@ -18,6 +18,10 @@ export interface SeedItem {
   sellerName?: string;
   buyerNip?: string;
   buyerName?: string;
+  /** Named in Podmiot3: the invoice is then that NIP's Subject3. */
+  thirdPartyNip?: string;
+  /** PodmiotUpowazniony: the invoice is then that NIP's SubjectAuthorized. */
+  authorizedNip?: string;
   /** RodzajFaktury: VAT, ZAL, KOR, ROZ, UPR, KOR_ZAL, KOR_ROZ. */
   kind?: string;
   invoiceNumber?: string;
@@ -53,6 +57,8 @@ export function generateFa3(p: {
   sellerName: string;
   buyerNip: string;
   buyerName: string;
+  thirdPartyNip?: string;
+  authorizedNip?: string;
   kind: string;
   invoiceNumber: string;
   issueDate: string;
@@ -61,6 +67,23 @@ export function generateFa3(p: {
   vatAmount: number;
   createdAt: Date;
 }): string {
+  const thirdParty = p.thirdPartyNip
+    ? [
+        '  <Podmiot3>',
+        `    <DaneIdentyfikacyjne><NIP>${p.thirdPartyNip}</NIP><Nazwa>Podmiot ${p.thirdPartyNip}</Nazwa></DaneIdentyfikacyjne>`,
+        '    <Rola>4</Rola>',
+        '  </Podmiot3>',
+      ]
+    : [];
+  const authorized = p.authorizedNip
+    ? [
+        '  <PodmiotUpowazniony>',
+        `    <DaneIdentyfikacyjne><NIP>${p.authorizedNip}</NIP><Nazwa>Upoważniony ${p.authorizedNip}</Nazwa></DaneIdentyfikacyjne>`,
+        '    <Adres><KodKraju>PL</KodKraju><AdresL1>ul. Urzędowa 3, 00-002 Warszawa</AdresL1></Adres>',
+        '    <RolaPU>1</RolaPU>',
+        '  </PodmiotUpowazniony>',
+      ]
+    : [];
   const correction = p.kind.startsWith('KOR')
     ? [
         '    <PrzyczynaKorekty>Korekta danych</PrzyczynaKorekty>',
@@ -92,6 +115,8 @@ export function generateFa3(p: {
     '    <JST>2</JST>',
     '    <GV>2</GV>',
     '  </Podmiot2>',
+    ...thirdParty,
+    ...authorized,
     '  <Fa>',
     `    <KodWaluty>${p.currency}</KodWaluty>`,
     `    <P_1>${p.issueDate}</P_1>`,
@@ -139,6 +164,9 @@ function prepare(item: SeedItem, index: number, now: Date, counter: number): { c
   if (!sellerNip || !NIP.test(sellerNip)) throw new SeedError(index, 'sellerNip (a valid NIP) is required without xml');
   const buyerNip = item.buyerNip ?? '1234563218';
   if (!NIP.test(buyerNip)) throw new SeedError(index, 'buyerNip must be a valid NIP');
+  for (const field of ['thirdPartyNip', 'authorizedNip'] as const) {
+    if (item[field] !== undefined && !NIP.test(item[field])) throw new SeedError(index, `${field} must be a valid NIP`);
+  }
   const kind = item.kind ?? 'VAT';
   if (!KINDS.includes(kind)) throw new SeedError(index, `kind must be one of ${KINDS.join(', ')}`);
   const issueDate = item.issueDate ?? warsawDay(now);
@@ -151,6 +179,8 @@ function prepare(item: SeedItem, index: number, now: Date, counter: number): { c
     sellerName: item.sellerName ?? `Sprzedawca ${sellerNip}`,
     buyerNip,
     buyerName: item.buyerName ?? `Nabywca ${buyerNip}`,
+    thirdPartyNip: item.thirdPartyNip,
+    authorizedNip: item.authorizedNip,
     kind,
     invoiceNumber: item.invoiceNumber ?? `SEED/${now.getTime()}/${counter}`,
     issueDate,
