@@ -14,6 +14,7 @@ import { Retrieval } from './retrieval/retrieval';
 import { SecretBox } from './credentials/secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './sending/send';
 import { OnlineSessions } from './sending/sessions';
+import { BatchSessions } from './sending/batch-session';
 import { Availability, type EnvironmentState } from './transport/availability';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials/credentials';
@@ -98,7 +99,8 @@ export class KsefProxy {
     // What calls show about KSeF marks the environment (un)available; a failed write must not fail the call.
     this.client.observer = (companyId, environment, available) =>
       void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
-    this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, secrets, config.ksef, logger);
+    const batches = new BatchSessions(db, this.client, secrets, logger);
+    this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {

@@ -11,6 +11,8 @@ afterAll(() => testDb.drop());
 const tables = [
   'advance_group_invoices',
   'advance_groups',
+  'bulk_batch_items',
+  'bulk_batches',
   'companies',
   'invoice_corrections',
   'invoice_sync_meta',
