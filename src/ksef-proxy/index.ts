@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AppConfig, KsefEnvironmentName } from '../config';
-import type { Database, OfflineMode } from '../db/schema';
+import type { BulkRejection, Database, OfflineMode } from '../db/schema';
 import type { Logger } from '../logger';
 import { KsefApi } from './transport/api';
 import { TokenManager } from './transport/auth';
@@ -15,6 +15,7 @@ import { SecretBox } from './credentials/secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './sending/send';
 import { OnlineSessions } from './sending/sessions';
 import { BatchSessions } from './sending/batch-session';
+import { type BulkInvoice, type BulkProgress, BulkSender, type BulkSubmission } from './sending/bulk';
 import { Availability, type EnvironmentState } from './transport/availability';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials/credentials';
@@ -24,6 +25,7 @@ import { InvoiceSync, SyncSchedule } from './sync/sync';
 
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './sending/send';
+export type { BulkInvoice, BulkProgress, BulkSubmission } from './sending/bulk';
 export type { SessionReport } from './retrieval/retrieval';
 export type { KsefStatusInfo, SessionInvoice } from './transport/api';
 export type { CredentialsSummary } from './credentials/credentials';
@@ -74,6 +76,7 @@ export class KsefProxy {
   private readonly retrieval: Retrieval;
   readonly availability: Availability;
   readonly offline: OfflineInvoices;
+  readonly bulk: BulkSender;
   readonly sync: InvoiceSync;
   private readonly db: Kysely<Database>;
   private readonly syncSchedule: SyncSchedule;
@@ -103,6 +106,9 @@ export class KsefProxy {
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
+    this.bulk = new BulkSender(db, this.credentials, batches, config.ksef, logger);
+    this.bulk.hold = this.outbox.hold;
+    this.outbox.divert = () => this.bulk.divert();
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
       startDate: config.ksef.syncStart,
       downloadConcurrency: 8,
@@ -120,11 +126,13 @@ export class KsefProxy {
 
   start(): void {
     this.outbox.start();
+    this.bulk.start();
     this.syncSchedule.start();
   }
 
   async stop(): Promise<void> {
     await this.syncSchedule.stop();
+    await this.bulk.stop();
     await this.outbox.stop();
   }
 
@@ -141,6 +149,15 @@ export class KsefProxy {
 
   async sendOnline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
     return this.sender.send(companyId, environment, xml, facts);
+  }
+
+  /** Stores a bulk request's invoices for the batch lane (README "Bulk sending"). */
+  submitBulk(companyId: string, environment: KsefEnvironmentName, totalCount: number, accepted: BulkInvoice[], rejected: BulkRejection[]): Promise<BulkSubmission> {
+    return this.bulk.submit(companyId, environment, totalCount, accepted, rejected);
+  }
+
+  bulkProgress(companyId: string, environment: KsefEnvironmentName, batchId: string, page: number, pageSize: number): Promise<BulkProgress | undefined> {
+    return this.bulk.progress(companyId, environment, batchId, page, pageSize);
   }
 
   /** Outage simulation state (API.md part B). */
