@@ -56,6 +56,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   const { app } = await createApp(services, handlers, {
     bodyLimit: config.bodyLimit,
+    batchBodyLimit: config.batchBodyLimit,
     authCacheTtlMs: config.authCacheTtlMs,
     onJsonResponse: options.onJsonResponse,
   });

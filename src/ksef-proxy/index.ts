@@ -26,6 +26,7 @@ import { InvoiceSync, SyncSchedule } from './sync/sync';
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './sending/send';
 export type { BulkInvoice, BulkProgress, BulkSubmission } from './sending/bulk';
+export type { BulkRejection } from '../db/schema';
 export type { SessionReport } from './retrieval/retrieval';
 export type { KsefStatusInfo, SessionInvoice } from './transport/api';
 export type { CredentialsSummary } from './credentials/credentials';
