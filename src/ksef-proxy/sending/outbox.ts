@@ -146,8 +146,9 @@ export class Outbox {
 
   /**
    * The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. A
-   * transient failure before the invoice was handed to KSeF (no token, no session) marks it `online_unsent`:
-   * it provably never reached KSeF, so a backlog may move it to a batch session (see BulkSender.divert).
+   * transient failure that provably never reached KSeF (no token or session yet, or every attempt of the
+   * send refused: see KsefError.neverReceived) marks it `online_unsent`, so a backlog may move it to a
+   * batch session (see BulkSender.divert).
    */
   private async deliver(row: OutboxRow, reserved?: OnlineSession): Promise<{ session: OnlineSession; referenceNumber: string }> {
     const environment = row.environment;
@@ -184,7 +185,8 @@ export class Outbox {
       } else {
         // Transient (KSeF unreachable, slow, 5xx, 429, auth): stays queued, retried later with backoff.
         const delay = Math.min(5 * 60_000, 1_000 * 2 ** Math.min(row.attempts, 8));
-        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message, online_unsent: !handedOver });
+        const neverReceived = !handedOver || (err instanceof KsefError && err.neverReceived);
+        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message, online_unsent: neverReceived });
       }
       throw err;
     }
