@@ -225,9 +225,10 @@ export class BulkSender {
   }
 
   /**
-   * Moves a backlog to the batch lane: when more online invoices of a company wait than the online limits
-   * clear in a few minutes (`OUTBOX_BATCH_THRESHOLD`), its queued rows that provably never reached KSeF
-   * online (`online_unsent`) go by batch session. A row that may have been handed to KSeF stays online,
+   * Moves a backlog to the batch lane: when more invoices of a company wait than the online limits clear
+   * in a few minutes (`OUTBOX_BATCH_THRESHOLD`; counted in both lanes, so that the tail of a backlog already
+   * moved follows it), its queued online rows that provably never reached KSeF (`online_unsent`) go by
+   * batch session. A row that may have been handed to KSeF stays online,
    * where KSeF's duplicate check makes a retry safe; in a batch it could become a second invoice attempt.
    */
   async divert(): Promise<void> {
@@ -236,7 +237,7 @@ export class BulkSender {
     const moved = await sql<{ company_id: string; environment: string; n: number }>`
       with backlog as (
         select company_id, environment from synced_invoices
-        where status = 'queued' and transport = 'online'
+        where status = 'queued'
         group by company_id, environment having count(*) > ${this.threshold}
       ), moved as (
         update synced_invoices as s set transport = 'batch', next_attempt_at = null, updated_at = now()
