@@ -174,6 +174,19 @@ describeWithShared('bulk sending through batch sessions', () => {
     expect((await getBatch('not-a-uuid')).status).toBe(400);
     expect((await getBatch(res.body.batchId)).status).toBe(200);
   });
+
+  it('a batch session KSeF refuses to open (400) fails its invoices instead of retrying them forever; a passing failure is retried', async () => {
+    await k.sandboxAdmin('POST', '/sandbox/faults/fail-nth', { method: 'POST', pathPattern: '/v2/sessions/batch', n: 1, status: 400 });
+    const refused = await postBatch(['REFUSED/1', 'REFUSED/2'].map((n) => ({ invoiceXml: b64(withNumber(sample, n)) })));
+    expect(refused.status).toBe(202);
+    const failed = await completed(refused.body.batchId);
+    expect(failed).toMatchObject({ sentCount: 0, failedCount: 2, referenceNumbers: [] });
+    expect(failed.invoices.every((i: { status: string; error: string | null }) => i.status === 'error' && i.error)).toBe(true);
+
+    await k.sandboxAdmin('POST', '/sandbox/faults/fail-nth', { method: 'POST', pathPattern: '/v2/sessions/batch', n: 1, status: 500 });
+    const retried = await postBatch([{ invoiceXml: b64(withNumber(sample, 'RETRIED/1')) }]);
+    expect((await completed(retried.body.batchId)).sentCount).toBe(1);
+  });
 });
 
 describeWithShared('an online backlog drained through a batch session', () => {

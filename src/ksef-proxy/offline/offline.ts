@@ -57,6 +57,7 @@ export class OfflineInvoices {
         .where('status', '=', 'processing')
         .execute();
     },
+    // Back to `signed`: the next send-batch (a request) tries again.
     release: (ids) => this.release(ids),
   };
 

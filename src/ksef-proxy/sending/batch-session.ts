@@ -33,8 +33,8 @@ export interface BatchLane {
   tag(trx: Transaction<Database>, ids: string[], referenceNumber: string): Promise<boolean>;
   /** Gives the rows of a session KSeF will never process back to their queue. */
   untag(trx: Transaction<Database>, referenceNumber: string): Promise<void>;
-  /** Gives claimed rows that never got a session back to their queue. */
-  release(ids: string[]): Promise<void>;
+  /** Gives claimed rows that never got a session back to their queue; `cause` is why KSeF opened none. */
+  release(ids: string[], cause: unknown): Promise<void>;
 }
 
 /**
@@ -84,8 +84,9 @@ export class BatchSessions {
     const plainParts: Buffer[] = [];
     for (let offset = 0; offset < archive.length; offset += partBytes) plainParts.push(archive.subarray(offset, offset + partBytes));
     if (plainParts.length > KSEF_MAX_PARTS) {
-      await lane.release(ids);
-      throw new Error(`the ${lane.name} batch archive needs ${plainParts.length} parts, more than KSeF's ${KSEF_MAX_PARTS}: lower OFFLINE_BATCH_MAX_BYTES`);
+      const error = new Error(`the ${lane.name} batch archive needs ${plainParts.length} parts, more than KSeF's ${KSEF_MAX_PARTS}: lower OFFLINE_BATCH_MAX_BYTES`);
+      await lane.release(ids, error);
+      throw error;
     }
     const parts = plainParts.map((p) => aesEncrypt(key, p));
 
@@ -107,7 +108,7 @@ export class BatchSessions {
         }),
       );
     } catch (err) {
-      await lane.release(ids);
+      await lane.release(ids, err);
       throw err;
     }
     const referenceNumber = opened.referenceNumber;

@@ -3,7 +3,7 @@ import type { KsefConfig, KsefEnvironmentName } from '../../config';
 import type { BulkRejection, Database, SyncedInvoiceStatus } from '../../db/schema';
 import type { Logger } from '../../logger';
 import type { CredentialsStore } from '../credentials/credentials';
-import { KsefNotConfiguredError } from '../errors';
+import { KsefNotConfiguredError, KsefRejectedError } from '../errors';
 import type { SessionInvoice } from '../transport/api';
 import { PUBLISHED_LIMITS } from '../transport/limiter';
 import { sha256Base64 } from '../transport/crypto';
@@ -482,15 +482,16 @@ export class BulkSender {
           .where('transport', '=', 'batch')
           .execute();
       },
-      release: async (ids) => {
+      release: async (ids, cause) => {
+        const mine = this.db.updateTable('synced_invoices').where('id', 'in', ids).where('status', '=', 'queued').where('next_attempt_at', '=', lease!);
+        if (cause instanceof KsefRejectedError && cause.httpStatus === 400) {
+          // KSeF refused the session itself (not a passing failure): trying again would be refused again.
+          const code = cause.entries[0]?.code ?? 400;
+          await mine.set({ status: 'error', error_code: code, error_message: cause.message, next_attempt_at: null, updated_at: new Date() }).execute();
+          return;
+        }
         // Tried again after a pause that grows with the attempts (at most a minute).
-        await this.db
-          .updateTable('synced_invoices')
-          .set({ next_attempt_at: sql`now() + least(60, power(2, least(attempts, 6))) * interval '1 second'`, updated_at: new Date() })
-          .where('id', 'in', ids)
-          .where('status', '=', 'queued')
-          .where('next_attempt_at', '=', lease!)
-          .execute();
+        await mine.set({ next_attempt_at: sql`now() + least(60, power(2, least(attempts, 6))) * interval '1 second'`, updated_at: new Date() }).execute();
       },
     };
   }
