@@ -16,23 +16,22 @@ export const batchHandlers: Handlers = {
     const { environment } = params;
     const { ksef } = ctx.services;
     const field = (i: number) => `body.invoices[${i}].invoiceXml`;
-    // Malformed input refuses the whole request (nothing is stored); invalid invoices are rejected one by one.
-    const empty = body.invoices.findIndex((i) => i.invoiceXml === '');
-    if (empty >= 0) invoiceBytes('', field(empty));
+    // Malformed input refuses the whole request before anything is stored (invoiceBytes throws on an empty
+    // field); invalid invoices are rejected one by one.
+    const files = body.invoices.map((item, index) => invoiceBytes(item.invoiceXml, field(index)));
     const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
     const accepted: BulkInvoice[] = [];
     const rejected: BulkRejection[] = [];
-    for (const [index, item] of body.invoices.entries()) {
+    for (const [index, xml] of files.entries()) {
       if (index > 0 && index % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
-      const xml = invoiceBytes(item.invoiceXml, field(index));
       const check = await checkForSending(xml, environment, contextNip, field(index));
       if (check.ok) accepted.push({ index, xml, facts: check.facts });
       else rejected.push({ index, errors: check.details });
     }
     if (accepted.length === 0) {
-      throw badRequest(`None of the ${body.invoices.length} invoices is valid; nothing was stored or sent.`, rejected.flatMap((r) => r.errors).slice(0, 100));
+      throw badRequest(`None of the ${files.length} invoices is valid; nothing was stored or sent.`, rejected.flatMap((r) => r.errors).slice(0, 100));
     }
-    const result = await ksef.submitBulk(principal.companyId, environment, body.invoices.length, accepted, rejected);
+    const result = await ksef.submitBulk(principal.companyId, environment, files.length, accepted, rejected);
     return { status: 202, body: { ...result, status: 'processing' as const } };
   },
 
