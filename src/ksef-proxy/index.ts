@@ -15,7 +15,8 @@ import { SecretBox } from './credentials/secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './sending/send';
 import { OnlineSessions } from './sending/sessions';
 import { BatchSessions } from './sending/batch-session';
-import { type BulkInvoice, type BulkProgress, BulkSender, type BulkSubmission } from './sending/bulk';
+import { BatchOutbox } from './sending/batch-outbox';
+import { BulkBatches, type BulkInvoice, type BulkProgress, type BulkSubmission } from './sending/bulk';
 import { Availability, type EnvironmentState } from './transport/availability';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials/credentials';
@@ -77,7 +78,8 @@ export class KsefProxy {
   private readonly retrieval: Retrieval;
   readonly availability: Availability;
   readonly offline: OfflineInvoices;
-  readonly bulk: BulkSender;
+  readonly bulk: BulkBatches;
+  readonly batchOutbox: BatchOutbox;
   readonly sync: InvoiceSync;
   private readonly db: Kysely<Database>;
   private readonly syncSchedule: SyncSchedule;
@@ -107,9 +109,10 @@ export class KsefProxy {
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
-    this.bulk = new BulkSender(db, this.credentials, batches, config.ksef, logger);
-    this.bulk.hold = this.outbox.hold;
-    this.outbox.divert = () => this.bulk.divert();
+    this.bulk = new BulkBatches(db, this.credentials);
+    this.batchOutbox = new BatchOutbox(db, batches, config.ksef, logger);
+    this.batchOutbox.hold = this.outbox.hold;
+    this.outbox.divert = () => this.batchOutbox.divert();
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
       startDate: config.ksef.syncStart,
       downloadConcurrency: 8,
@@ -127,13 +130,13 @@ export class KsefProxy {
 
   start(): void {
     this.outbox.start();
-    this.bulk.start();
+    this.batchOutbox.start();
     this.syncSchedule.start();
   }
 
   async stop(): Promise<void> {
     await this.syncSchedule.stop();
-    await this.bulk.stop();
+    await this.batchOutbox.stop();
     await this.outbox.stop();
   }
 

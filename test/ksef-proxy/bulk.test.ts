@@ -62,7 +62,7 @@ describeWithShared('bulk sending through batch sessions', () => {
       return i % 200 === 7 ? Buffer.from(xml.toString('utf8').replace(/<NIP>5265877635<\/NIP>/, `<NIP>${OTHER_NIP}</NIP>`)) : Buffer.from('<Faktura>nie</Faktura>');
     });
     // Held back until the register was read, so that "before anything is sent" is what the assertion sees.
-    await ksef().bulk.stop();
+    await ksef().batchOutbox.stop();
     const res = await postBatch(xmls.map((x) => ({ invoiceXml: b64(x) })));
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ status: 'processing', totalCount: 2000, acceptedCount: 1980 });
@@ -79,7 +79,7 @@ describeWithShared('bulk sending through batch sessions', () => {
     expect(k.sandbox.state.invoicesByHash.size).toBe(0);
     const before = await getBatch(res.body.batchId);
     expect(before.body).toMatchObject({ status: 'processing', sentCount: 0, failedCount: 0, referenceNumbers: [] });
-    ksef().bulk.start();
+    ksef().batchOutbox.start();
 
     const done = await completed(res.body.batchId);
     expect(done).toMatchObject({ totalCount: 2000, acceptedCount: 1980, sentCount: 1980, failedCount: 0 });

@@ -148,7 +148,7 @@ export class Outbox {
    * The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. A
    * transient failure that provably never reached KSeF (no token or session yet, or every attempt of the
    * send refused: see KsefError.neverReceived) marks it `online_unsent`, so a backlog may move it to a
-   * batch session (see BulkSender.divert).
+   * batch session (see BatchOutbox.divert).
    */
   private async deliver(row: OutboxRow, reserved?: OnlineSession): Promise<{ session: OnlineSession; referenceNumber: string }> {
     const environment = row.environment;
