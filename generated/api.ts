@@ -255,6 +255,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/invoices/{environment}/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send up to 10,000 FA(3) invoices in bulk, through KSeF batch sessions
+         * @description Every invoice is validated as `send` validates one (FA(3), seller NIP = the KSeF context NIP); the
+         *     valid ones are stored (the register shows them `queued`) before anything is sent, the invalid ones are
+         *     listed in `rejected` by their index and not stored. The answer comes at once (202); the background
+         *     worker sends the invoices in one or more KSeF batch sessions (zip, parts, encryption) and
+         *     `GET /invoices/{environment}/batch/{batchId}` shows the progress. An invoice whose exact bytes are
+         *     already stored (earlier in the list, in another request, or sent online) is not sent again: its index
+         *     shows that invoice. The body limit of this route is `BATCH_BODY_LIMIT`.
+         */
+        post: operations["sendInvoiceBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/{environment}/batch/{batchId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Progress of a bulk send, with one page of its invoices */
+        get: operations["getInvoiceBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/invoices/{environment}/status/{referenceNumber}": {
         parameters: {
             query?: never;
@@ -1024,6 +1067,61 @@ export interface components {
             password: string;
             role: components["schemas"]["Role"];
         };
+        SendInvoiceBatchRequest: {
+            invoices: {
+                /**
+                 * Format: byte
+                 * @description The FA(3) invoice XML, Base64-encoded (the exact bytes are kept and hashed).
+                 */
+                invoiceXml: string;
+            }[];
+        };
+        InvoiceBatchRejection: {
+            /** @description Position in the request's `invoices` (from 0). */
+            index: number;
+            errors: components["schemas"]["ErrorDetail"][];
+        };
+        SendInvoiceBatchResponse: {
+            /** Format: uuid */
+            batchId: string;
+            /** @enum {string} */
+            status: "processing" | "completed";
+            totalCount: number;
+            acceptedCount: number;
+            rejected: components["schemas"]["InvoiceBatchRejection"][];
+        };
+        InvoiceBatchItem: {
+            index: number;
+            invoiceNumber: string;
+            status: components["schemas"]["RegisterInvoiceStatus"];
+            ksefNumber: string | null;
+            /** @description KSeF's reason when `status` is `error`. */
+            error: string | null;
+        };
+        InvoiceBatch: {
+            /** Format: uuid */
+            batchId: string;
+            /**
+             * @description `completed` once every accepted invoice is `sent` or `error`.
+             * @enum {string}
+             */
+            status: "processing" | "completed";
+            /** @description Invoices in the request. */
+            totalCount: number;
+            /** @description Invoices that passed validation (indexes, not distinct files). */
+            acceptedCount: number;
+            sentCount: number;
+            /** @description Rejected by KSeF. */
+            failedCount: number;
+            /** @description Refused by local validation, as the 202 answer listed them. */
+            rejected: components["schemas"]["InvoiceBatchRejection"][];
+            /** @description KSeF session references the batch's invoices travelled in. */
+            referenceNumbers: string[];
+            /** @description One page of the accepted invoices, by index. */
+            invoices: components["schemas"]["InvoiceBatchItem"][];
+            page: number;
+            pageSize: number;
+        };
     };
     responses: {
         /** @description Bad input; `details` names every failing field. */
@@ -1620,6 +1718,74 @@ export interface operations {
             502: components["responses"]["BadGateway"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    sendInvoiceBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The KSeF environment. */
+                environment: components["parameters"]["Environment"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendInvoiceBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Stored and queued for batch sessions (the invalid ones listed in `rejected`). */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendInvoiceBatchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getInvoiceBatch: {
+        parameters: {
+            query?: {
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The KSeF environment. */
+                environment: components["parameters"]["Environment"];
+                batchId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch's counts, KSeF session references, and the page of its invoices (by index). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvoiceBatch"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getSessionStatus: {

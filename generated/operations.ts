@@ -17,6 +17,8 @@ export const operationIds = [
   'sendOfflineBatch',
   'getOfflineInvoiceDocument',
   'resendOfflineInvoice',
+  'sendInvoiceBatch',
+  'getInvoiceBatch',
   'getSessionStatus',
   'getInvoiceUpo',
   'getInvoiceDocument',
@@ -95,6 +97,10 @@ export interface OperationHandlers<Ctx> {
   getOfflineInvoiceDocument: OperationHandler<'getOfflineInvoiceDocument', Ctx>;
   /** POST /invoices/{environment}/offline/{id}/resend — Send a rejected offline invoice again as a technical correction */
   resendOfflineInvoice: OperationHandler<'resendOfflineInvoice', Ctx>;
+  /** POST /invoices/{environment}/batch — Send up to 10,000 FA(3) invoices in bulk, through KSeF batch sessions */
+  sendInvoiceBatch: OperationHandler<'sendInvoiceBatch', Ctx>;
+  /** GET /invoices/{environment}/batch/{batchId} — Progress of a bulk send, with one page of its invoices */
+  getInvoiceBatch: OperationHandler<'getInvoiceBatch', Ctx>;
   /** GET /invoices/{environment}/status/{referenceNumber} — Status of a KSeF session (online or batch) with all its invoices */
   getSessionStatus: OperationHandler<'getSessionStatus', Ctx>;
   /** GET /invoices/{environment}/status/{referenceNumber}/{ksefNumber}/upo — The UPO (official receipt) of one invoice, as XML or a rendered PDF */

@@ -10,6 +10,8 @@ export interface AppConfig {
   /** `memory` keeps the embedded database in memory (tests). */
   embeddedStorage: 'disk' | 'memory';
   bodyLimit: string;
+  /** `BATCH_BODY_LIMIT`: the body limit of `POST /invoices/{env}/batch` only (up to 10,000 invoices in one request). */
+  batchBodyLimit: string;
   authCacheTtlMs: number;
   /** express's `trust proxy`: which proxies' X-Forwarded-For names the client (login throttling counts per client). */
   trustProxy: boolean | string | number;
@@ -50,8 +52,14 @@ export interface KsefConfig {
   syncIntervalMs: number;
   /** `SYNC_START`: where the first sync of a company starts (PermanentStorage date). */
   syncStart: Date;
-  /** How `send-batch` cuts the offline queue into KSeF batch sessions (PROTOCOL.md §5, §11). */
+  /** How `send-batch` cuts the offline queue, and the bulk lane its invoices, into KSeF batch sessions (PROTOCOL.md §5, §11). */
   offlineBatch: OfflineBatchLimits;
+  /**
+   * `OUTBOX_BATCH_THRESHOLD`: more queued online invoices of a company than this, and those never handed to
+   * KSeF go by batch session; 0 never. Unset: what the published online limits clear in 5 minutes (150)
+   * with `KSEF_RATE_LIMITS=published`, else 0.
+   */
+  outboxBatchThreshold: number | undefined;
 }
 
 export interface OfflineBatchLimits {
@@ -136,6 +144,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: path.resolve(env.DATA_DIR || 'data'),
     embeddedStorage: env.PGLITE_MEMORY === '1' ? 'memory' : 'disk',
     bodyLimit: env.BODY_LIMIT || '5mb',
+    // 10,000 typical invoices (3-7 KB of XML, a third more in Base64) with room to spare.
+    batchBodyLimit: env.BATCH_BODY_LIMIT || '100mb',
     authCacheTtlMs: int(env.AUTH_CACHE_TTL_MS, 30_000, 'AUTH_CACHE_TTL_MS'),
     trustProxy: trustProxy(env.TRUST_PROXY),
     bootstrap: {
@@ -163,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       syncIntervalMs: duration(env.SYNC_INTERVAL, 'SYNC_INTERVAL'),
       syncStart: date(env.SYNC_START, '2026-02-01T00:00:00Z', 'SYNC_START'),
       offlineBatch: offlineBatch(env),
+      outboxBatchThreshold: env.OUTBOX_BATCH_THRESHOLD ? int(env.OUTBOX_BATCH_THRESHOLD, 0, 'OUTBOX_BATCH_THRESHOLD') : undefined,
     },
   };
 }

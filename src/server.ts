@@ -61,6 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   const { app } = await createApp(services, handlers, {
     bodyLimit: config.bodyLimit,
+    batchBodyLimit: config.batchBodyLimit,
     authCacheTtlMs: config.authCacheTtlMs,
     trustProxy: config.trustProxy,
     onJsonResponse: options.onJsonResponse,

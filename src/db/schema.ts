@@ -135,8 +135,36 @@ export interface SyncedInvoicesTable {
   next_attempt_at: Date | null;
   /** When its references were stored and resolved (by the sync or the pass over invoices we sent). */
   relations_indexed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Which lane delivers it: the outbox's online sessions, or KSeF batch sessions (bulk, a drained backlog). */
+  transport: Generated<InvoiceTransport>;
+  /** True only while every online attempt so far failed before KSeF was handed the invoice: it may change lane. */
+  online_unsent: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export type InvoiceTransport = 'online' | 'batch';
+
+export interface BulkBatchesTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  total_count: number;
+  accepted_count: number;
+  /** The indexes refused by local validation, with why: `[{index, errors: [{path, message}]}]`. */
+  rejected: ColumnType<BulkRejection[], string, string>;
+  created_at: CreatedAt;
+}
+
+export interface BulkRejection {
+  index: number;
+  errors: { path: string; message: string }[];
+}
+
+export interface BulkBatchItemsTable {
+  batch_id: string;
+  item_index: number;
+  invoice_id: string;
 }
 
 export type OfflineInvoiceStatus = 'pending' | 'signed' | 'error' | 'processing' | 'sent';
@@ -304,6 +332,8 @@ export interface Database {
   invoice_sync_runs: InvoiceSyncRunsTable;
   sync_staged_invoices: SyncStagedInvoicesTable;
   sync_staged_metadata: SyncStagedMetadataTable;
+  bulk_batches: BulkBatchesTable;
+  bulk_batch_items: BulkBatchItemsTable;
 }
 
 export type Company = Selectable<CompaniesTable>;

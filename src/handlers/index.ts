@@ -1,6 +1,7 @@
 import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
 import { adminHandlers } from './admin';
+import { batchHandlers } from './batch';
 import { invoiceHandlers } from './invoices';
 import { ksefHandlers } from './ksef';
 import { localHandlers } from './local';
@@ -12,6 +13,7 @@ import { systemHandlers } from './system';
 export const handlers: OperationHandlers<HandlerContext> = {
   ...systemHandlers,
   ...invoiceHandlers,
+  ...batchHandlers,
   ...offlineHandlers,
   ...syncHandlers,
   ...localHandlers,

@@ -2,9 +2,8 @@ import type { OperationHandlers } from '../../generated/operations';
 import type { HandlerContext } from '../http/app';
 import { ApiError, badRequest, conflict, toApiError } from '../http/errors';
 import { KsefOutageSimulatedError, KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy';
-import { validateFa3 } from '../local/fa3';
 import { caller } from './caller';
-import { invoiceBytes } from './invoice-body';
+import { checkForSending, invoiceBytes } from './invoice-body';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoice' | 'getInvoiceDocument' | 'getSessionStatus' | 'getInvoiceUpo'>;
 
@@ -24,21 +23,16 @@ export const invoiceHandlers: Handlers = {
     const { ksef, logger } = ctx.services;
 
     // Nothing is stored or sent unless the invoice passes the local validator.
-    const validation = await validateFa3(xml, { environment });
-    if (!validation.valid || !validation.invoice || !validation.summary) {
-      const details = validation.errors.map((e) => ({ path: `body.invoiceXml${e.path}`, message: e.message }));
+    const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
+    const check = await checkForSending(xml, environment, contextNip, 'body.invoiceXml');
+    if (!check.ok && check.reason === 'invalid') {
+      const details = check.details;
       throw badRequest(`The invoice is not valid FA(3): ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}. Nothing was stored or sent.`, details);
     }
-    const summary = validation.summary;
-    const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
-    if (summary.sellerNip !== contextNip) {
-      const path = 'body.invoiceXml/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP';
-      throw badRequest(`The seller NIP ${summary.sellerNip} is not the KSeF context NIP ${contextNip} of your company; KSeF would refuse it. Nothing was stored or sent.`, [
-        { path, message: `must be ${contextNip}` },
-      ]);
+    if (!check.ok) {
+      throw badRequest(`The seller NIP ${check.sellerNip} is not the KSeF context NIP ${contextNip} of your company; KSeF would refuse it. Nothing was stored or sent.`, check.details);
     }
-
-    const facts = { ...summary, sellerName: validation.invoice.seller.name };
+    const facts = check.facts;
     if (body.mode === 'offline') {
       const row = await ksef.issueOffline(principal.companyId, environment, xml, facts, contextNip);
       if (row.status !== 'signed') {
@@ -60,7 +54,7 @@ export const invoiceHandlers: Handlers = {
     }
 
     try {
-      const result = await ksef.sendOnline(principal.companyId, environment, xml, { ...summary, sellerName: validation.invoice.seller.name });
+      const result = await ksef.sendOnline(principal.companyId, environment, xml, facts);
       if (result.status === 'queued') {
         throw new ApiError(503, 'ksef_pending', `KSeF has not accepted the invoice yet.${QUEUED_HINT}`);
       }

@@ -20,6 +20,8 @@ export interface HandlerContext {
 
 export interface AppOptions {
   bodyLimit: string;
+  /** The body limit of the bulk route (`POST /invoices/{env}/batch`) alone. */
+  batchBodyLimit: string;
   authCacheTtlMs: number;
   trustProxy: boolean | string | number;
   /** Sees every JSON response the app sends (the test suite validates each against the spec). */
@@ -30,6 +32,8 @@ type HandlerResult = { status: number; body?: unknown; headers?: Record<string, 
 
 const publicPaths = new Set(['/status', '/openapi.json', '/swagger']);
 const isPublic = (path: string) => publicPaths.has(path) || path.startsWith('/swagger/');
+/** The bulk route carries up to 10,000 invoices: its own body limit. */
+const isBulk = (req: Request) => req.method === 'POST' && /^\/invoices\/[^/]+\/batch$/.test(req.path);
 const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 
 export async function createApp(services: Services, handlers: OperationHandlers<HandlerContext>, options: AppOptions) {
@@ -132,7 +136,9 @@ export async function createApp(services: Services, handlers: OperationHandlers<
     }
     next();
   });
-  app.use(express.json({ limit: options.bodyLimit, strict: true, type: 'application/json' }));
+  const json = express.json({ limit: options.bodyLimit, strict: true, type: 'application/json' });
+  const bulkJson = express.json({ limit: options.batchBodyLimit, strict: true, type: 'application/json' });
+  app.use((req, res, next) => (isBulk(req) ? bulkJson : json)(req, res, next));
 
   app.use((req, res, next) => {
     api

@@ -27,7 +27,8 @@ export function toErrorDetails(errors: ErrorObject[] | null | undefined, request
     else if (e.keyword === 'enum') message = `must be one of ${((e.params as any).allowedValues as unknown[]).join(', ')} (got ${describe(valueAt(source, rest))})`;
     else if (e.keyword === 'format' && (e.params as any).format === 'byte') message = 'must be Base64 (standard alphabet, with padding)';
     else if (e.keyword === 'pattern') message = `has an invalid format (got ${describe(valueAt(source, rest))})`;
-    const path = [prefix, ...field].join('.');
+    // Array positions as indexes: `body.invoices[3].invoiceXml`.
+    const path = [prefix, ...field].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -5,6 +5,12 @@ import type { KsefEnvironmentName } from '../config';
  * HTTP in one place (unreachable → 503, timeout → 504, KSeF 5xx → 502, KSeF's business errors → 422).
  */
 export abstract class KsefError extends Error {
+  /**
+   * Set by the transport when no attempt of the failed call can have reached KSeF's processing: every
+   * attempt was refused before a connection was made, or answered 503 or 429.
+   */
+  neverReceived = false;
+
   constructor(
     readonly environment: KsefEnvironmentName,
     message: string,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AppConfig, KsefEnvironmentName } from '../config';
-import type { Database, OfflineMode } from '../db/schema';
+import type { BulkRejection, Database, OfflineMode } from '../db/schema';
 import type { Logger } from '../logger';
 import { KsefApi } from './transport/api';
 import { TokenManager } from './transport/auth';
@@ -14,6 +14,9 @@ import { Retrieval } from './retrieval/retrieval';
 import { SecretBox } from './credentials/secrets';
 import { type InvoiceFacts, InvoiceSender, type OnlineSendResult } from './sending/send';
 import { OnlineSessions } from './sending/sessions';
+import { BatchSessions } from './sending/batch-session';
+import { BatchOutbox } from './sending/batch-outbox';
+import { BulkBatches, type BulkInvoice, type BulkProgress, type BulkSubmission } from './sending/bulk';
 import { Availability, type EnvironmentState } from './transport/availability';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline';
 import type { OfflineCertificateInput } from './credentials/credentials';
@@ -23,6 +26,8 @@ import { InvoiceSync, SyncSchedule } from './sync/sync';
 
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './sending/send';
+export type { BulkInvoice, BulkProgress, BulkSubmission } from './sending/bulk';
+export type { BulkRejection } from '../db/schema';
 export type { SessionReport } from './retrieval/retrieval';
 export type { KsefStatusInfo, SessionInvoice } from './transport/api';
 export type { CredentialsSummary } from './credentials/credentials';
@@ -74,6 +79,8 @@ export class KsefProxy {
   private readonly retrieval: Retrieval;
   readonly availability: Availability;
   readonly offline: OfflineInvoices;
+  readonly bulk: BulkBatches;
+  readonly batchOutbox: BatchOutbox;
   readonly sync: InvoiceSync;
   private readonly db: Kysely<Database>;
   private readonly syncSchedule: SyncSchedule;
@@ -99,9 +106,14 @@ export class KsefProxy {
     // What calls show about KSeF marks the environment (un)available; a failed write must not fail the call.
     this.client.observer = (companyId, environment, available) =>
       void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
-    this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, secrets, config.ksef, logger);
+    const batches = new BatchSessions(db, this.client, secrets, logger);
+    this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
     this.outbox.hold = async (companyId, environment) => (await this.availability.state(companyId, environment)).simulationActive;
+    this.bulk = new BulkBatches(db, this.credentials);
+    this.batchOutbox = new BatchOutbox(db, batches, config.ksef, logger);
+    this.batchOutbox.hold = this.outbox.hold;
+    this.outbox.divert = () => this.batchOutbox.divert();
     this.sync = new InvoiceSync(db, this.client, this.credentials, logger, {
       startDate: config.ksef.syncStart,
       crossProcess: Boolean(config.databaseUrl),
@@ -117,12 +129,14 @@ export class KsefProxy {
 
   start(): void {
     this.outbox.start();
+    this.batchOutbox.start();
     this.syncSchedule.start();
   }
 
   async stop(): Promise<void> {
     await this.sync.stop(); // a run going ends at its next step, recorded as interrupted
     await this.syncSchedule.stop();
+    await this.batchOutbox.stop();
     await this.outbox.stop();
   }
 
@@ -139,6 +153,15 @@ export class KsefProxy {
 
   async sendOnline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
     return this.sender.send(companyId, environment, xml, facts);
+  }
+
+  /** Stores a bulk request's invoices for the batch lane (README "Bulk sending"). */
+  submitBulk(companyId: string, environment: KsefEnvironmentName, totalCount: number, accepted: BulkInvoice[], rejected: BulkRejection[]): Promise<BulkSubmission> {
+    return this.bulk.submit(companyId, environment, totalCount, accepted, rejected);
+  }
+
+  bulkProgress(companyId: string, environment: KsefEnvironmentName, batchId: string, page: number, pageSize: number): Promise<BulkProgress | undefined> {
+    return this.bulk.progress(companyId, environment, batchId, page, pageSize);
   }
 
   /** Outage simulation state (API.md part B). */

@@ -12,6 +12,8 @@ afterAll(() => testDb.drop());
 const tables = [
   'advance_group_invoices',
   'advance_groups',
+  'bulk_batch_items',
+  'bulk_batches',
   'companies',
   'company_settings',
   'invoice_corrections',

@@ -106,6 +106,19 @@ describe('KsefHttp against a scripted server', () => {
       sleep: async () => {},
     });
     await expect(c.request({ method: 'POST', path: '/x', group: 'other', scope: 'c', retry: 'once' })).rejects.toThrow(/cannot be reached: ECONNREFUSED/);
+    // No connection was ever made: KSeF cannot have received it (a backlog may then go by batch session).
+    await expect(c.request({ method: 'POST', path: '/x', group: 'other', scope: 'c', retry: 'once' })).rejects.toMatchObject({ neverReceived: true });
+  });
+
+  it('says a failed call was never received only when every attempt was refused (503, 429), not after a timeout or another answer', async () => {
+    script = [{ status: 503 }, { status: 429, headers: { 'retry-after': '0' } }, { status: 503 }];
+    await expect(get(client())).rejects.toMatchObject({ constructor: KsefUnavailableError, neverReceived: true });
+    script = [{ status: 200, delayMs: 1_500 }, { status: 503 }, { status: 503 }];
+    await expect(get(client())).rejects.toMatchObject({ constructor: KsefUnavailableError, neverReceived: false });
+    script = [{ status: 502 }, { status: 503 }, { status: 503 }];
+    await expect(get(client())).rejects.toMatchObject({ constructor: KsefUnavailableError, neverReceived: false });
+    script = [{ status: 400, body: {} }];
+    await expect(get(client())).rejects.toMatchObject({ constructor: KsefRejectedError, neverReceived: false });
   });
 });
 

@@ -3,6 +3,7 @@ import * as initial from './0001_initial';
 import * as offlineModes from './0002_offline_modes';
 import * as relationsIndexed from './0003_relations_indexed';
 import * as syncExports from './0004_sync_exports';
+import * as bulkBatches from './0005_bulk_batches';
 import * as companySettings from './0006_company_settings';
 import * as loginThrottle from './0007_login_throttle';
 
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0002_offline_modes': offlineModes,
   '0003_relations_indexed': relationsIndexed,
   '0004_sync_exports': syncExports,
+  '0005_bulk_batches': bulkBatches,
   '0006_company_settings': companySettings,
   '0007_login_throttle': loginThrottle,
 };

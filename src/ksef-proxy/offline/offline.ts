@@ -1,4 +1,3 @@
-import { zipSync } from 'fflate';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { KsefConfig, KsefEnvironmentName } from '../../config';
 import type { Database, OfflineInvoicesTable, OfflineInvoiceStatus } from '../../db/schema';
@@ -8,9 +7,9 @@ import type { SessionInvoice } from '../transport/api';
 import { type Availability, type EndedOutage, offlineModeOf } from '../transport/availability';
 import type { KsefClient } from '../transport/client';
 import type { CredentialsStore, StoredOfflineCertificate } from '../credentials/credentials';
-import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../transport/crypto';
-import { KsefNotConfiguredError, KsefOfflineModeError, KsefRejectedError, KsefUnavailableError, outageSimulated } from '../errors';
-import type { SecretBox } from '../credentials/secrets';
+import { aesEncrypt, sha256Base64 } from '../transport/crypto';
+import { KsefNotConfiguredError, KsefOfflineModeError, outageSimulated } from '../errors';
+import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from '../sending/batch-session';
 import type { InvoiceFacts } from '../sending/send';
 import type { OnlineSessions } from '../sending/sessions';
 import { submissionDeadline } from './deadlines';
@@ -18,12 +17,6 @@ import { submissionDeadline } from './deadlines';
 export type OfflineRow = Selectable<OfflineInvoicesTable>;
 export type OfflineFilter = 'unsent' | 'all' | OfflineInvoiceStatus;
 
-/** KSeF's limit on parts per batch session (PROTOCOL.md §5); the other limits are in `config.offlineBatch`. */
-const KSEF_MAX_PARTS = 50;
-/** Bytes a zip entry adds to its file (local header, central directory record, names), rounded up. */
-const ZIP_ENTRY_OVERHEAD = 128;
-/** Fixed time stamp in the archive: the same rows always make the same bytes. */
-const ZIP_MTIME = new Date('2026-01-01T00:00:00Z');
 /** An observed outage is probed this often by the background worker. */
 const PROBE_EVERY_MS = 5_000;
 
@@ -34,16 +27,39 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * simulated) are signed with the company's Offline certificate (KOD II), kept in `offline_invoices`, and
  * later sent in one KSeF batch session with `offlineMode: true`.
  *
- * The batch is crash-safe: rows are claimed (`processing`, no reference) before KSeF is asked; the session
- * reference is stored with the rows as soon as KSeF opens it (session row `uploading`); it becomes `closed`
- * only after KSeF accepted the close. The worker reverts claims whose batch never opened, and finishes a
- * stale `uploading` batch (close it if it is still open, otherwise abandon it: KSeF processes nothing of a
- * session that was never closed), so an invoice is never in two processed sessions.
+ * The batch is crash-safe (see BatchSessions): rows are claimed (`processing`, no reference) before KSeF
+ * is asked; the session reference is stored with the rows as soon as KSeF opens it. The worker reverts
+ * claims whose batch never opened and lets BatchSessions finish stale batches, so an invoice is never in
+ * two processed sessions.
  */
 export class OfflineInvoices {
   private readonly lastPolled = new Map<string, number>();
-  /** Batches this process is uploading or closing right now: its own worker leaves them alone. */
-  private readonly inFlight = new Set<string>();
+  /** The offline queue as a batch lane: claimed rows are `processing`; their session reference marks them sent. */
+  private readonly lane: BatchLane = {
+    name: 'offline',
+    offlineMode: true,
+    tag: async (trx, ids, referenceNumber) => {
+      const tagged = await trx
+        .updateTable('offline_invoices')
+        .set({ session_reference_number: referenceNumber, updated_at: new Date() })
+        .where('id', 'in', ids)
+        .where('status', '=', 'processing')
+        .where('session_reference_number', 'is', null)
+        .returning('id')
+        .execute();
+      return tagged.length === ids.length;
+    },
+    untag: async (trx, referenceNumber) => {
+      await trx
+        .updateTable('offline_invoices')
+        .set({ status: 'signed', session_reference_number: null, updated_at: new Date() })
+        .where('session_reference_number', '=', referenceNumber)
+        .where('status', '=', 'processing')
+        .execute();
+    },
+    // Back to `signed`: the next send-batch (a request) tries again.
+    release: (ids) => this.release(ids),
+  };
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -51,7 +67,7 @@ export class OfflineInvoices {
     private readonly credentials: CredentialsStore,
     private readonly availability: Availability,
     private readonly sessions: OnlineSessions,
-    private readonly secrets: SecretBox,
+    private readonly batches: BatchSessions,
     private readonly config: KsefConfig,
     private readonly logger: Logger,
   ) {}
@@ -153,8 +169,7 @@ export class OfflineInvoices {
       throw new KsefOfflineModeError(environment, `KSeF ${environment} is still unavailable; the offline queue stays signed. Send it when KSeF answers again.`);
     }
     // Fetched before rows are claimed: a failure here leaves the queue untouched.
-    const certificate = await this.client.tokens.certificate(environment, companyId, 'SymmetricKeyEncryption');
-    await this.client.tokens.accessToken(companyId, environment);
+    const certificate = await this.batches.prepare(companyId, environment);
 
     const limits = this.config.offlineBatch;
     const claim = await this.db.transaction().execute(async (trx) => {
@@ -188,103 +203,14 @@ export class OfflineInvoices {
       return { ids, remaining: waiting.length - ids.length };
     });
     if (claim.ids.length === 0) return null;
-    const ids = claim.ids;
     const rows = await this.db
       .selectFrom('offline_invoices')
       .select(['id', 'xml'])
-      .where('id', 'in', ids)
+      .where('id', 'in', claim.ids)
       .orderBy('created_at')
       .orderBy('invoice_number')
       .execute();
-
-    const key = newSessionKey();
-    const archive = Buffer.from(
-      zipSync(Object.fromEntries(rows.map((r, i) => [`${String(i + 1).padStart(5, '0')}.xml`, [new Uint8Array(r.xml), { mtime: ZIP_MTIME }] as const]))),
-    );
-    const plainParts: Buffer[] = [];
-    for (let offset = 0; offset < archive.length; offset += limits.partBytes) plainParts.push(archive.subarray(offset, offset + limits.partBytes));
-    if (plainParts.length > KSEF_MAX_PARTS) {
-      await this.release(ids);
-      throw new Error(`the offline batch archive needs ${plainParts.length} parts, more than KSeF's ${KSEF_MAX_PARTS}: lower OFFLINE_BATCH_MAX_BYTES`);
-    }
-    const parts = plainParts.map((p) => aesEncrypt(key, p));
-
-    let opened: Awaited<ReturnType<typeof this.client.apis.test.openBatchSession>>;
-    try {
-      opened = await this.client.call(companyId, environment, (api, bearer) =>
-        api.openBatchSession(companyId, bearer, {
-          batchFile: {
-            fileSize: archive.length,
-            fileHash: sha256Base64(archive),
-            fileParts: parts.map((p, i) => ({ ordinalNumber: i + 1, fileSize: p.length, fileHash: sha256Base64(p) })),
-          },
-          encryption: {
-            encryptedSymmetricKey: rsaOaepEncrypt(certificate.certificate, key.key).toString('base64'),
-            initializationVector: key.iv.toString('base64'),
-            publicKeyId: certificate.publicKeyId,
-          },
-          offlineMode: true,
-        }),
-      );
-    } catch (err) {
-      await this.release(ids);
-      throw err;
-    }
-    const referenceNumber = opened.referenceNumber;
-    const now = new Date();
-    const session = await this.db.transaction().execute(async (trx) => {
-      const s = await trx
-        .insertInto('ksef_sessions')
-        .values({
-          company_id: companyId,
-          environment,
-          kind: 'batch',
-          reference_number: referenceNumber,
-          status: 'uploading',
-          symmetric_key_enc: this.secrets.seal(key.key),
-          initialization_vector: key.iv,
-          invoice_count: rows.length,
-          offline_mode: true,
-          opened_at: now,
-          last_used_at: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      const tagged = await trx
-        .updateTable('offline_invoices')
-        .set({ session_reference_number: referenceNumber, updated_at: now })
-        .where('id', 'in', ids)
-        .where('status', '=', 'processing')
-        .where('session_reference_number', 'is', null)
-        .returning('id')
-        .execute();
-      return { ...s, complete: tagged.length === ids.length };
-    });
-    if (!session.complete) {
-      // Opening took longer than the lease and the worker gave some rows back to the queue: this session is
-      // never uploaded nor closed (KSeF processes none of it), so no invoice can travel twice.
-      await this.abandon(session.id, referenceNumber);
-      throw new KsefUnavailableError(environment, 'Opening the KSeF batch session took too long; the offline queue is unchanged. Send it again.');
-    }
-    this.logger.info('opened a KSeF batch session for the offline queue', { environment, referenceNumber, invoices: rows.length });
-
-    this.inFlight.add(referenceNumber);
-    try {
-      try {
-        for (const upload of opened.partUploadRequests) {
-          const part = parts[upload.ordinalNumber - 1];
-          await this.client.apis[environment].uploadBatchPart(companyId, upload, part);
-        }
-      } catch (err) {
-        // Never closed, so KSeF processes none of it: the rows go back to the queue.
-        await this.abandon(session.id, referenceNumber);
-        throw err;
-      }
-      await this.heartbeat(session.id);
-      await this.closeBatch(companyId, environment, session.id, referenceNumber, true);
-    } finally {
-      this.inFlight.delete(referenceNumber);
-    }
+    const referenceNumber = await this.batches.send(companyId, environment, this.lane, certificate, rows, limits.partBytes);
     return { referenceNumber, totalCount: rows.length, remainingCount: claim.remaining };
   }
 
@@ -343,19 +269,7 @@ export class OfflineInvoices {
       .where('updated_at', '<', stale)
       .execute();
 
-    const uploading = await this.db
-      .selectFrom('ksef_sessions')
-      .select(['id', 'company_id', 'environment', 'reference_number'])
-      .where('kind', '=', 'batch')
-      .where('status', '=', 'uploading')
-      .where('last_used_at', '<', stale)
-      .execute();
-    for (const s of uploading) {
-      if (this.inFlight.has(s.reference_number!)) continue;
-      await this.recoverBatch(s.company_id, s.environment, s.id, s.reference_number!).catch((err) =>
-        this.logger.warn('recovering an offline batch failed', { environment: s.environment, referenceNumber: s.reference_number, error: (err as Error).message }),
-      );
-    }
+    await this.batches.recoverStale(this.lane, stale);
 
     const processing = await this.db
       .selectFrom('offline_invoices')
@@ -439,66 +353,6 @@ export class OfflineInvoices {
       });
     }
     return undefined;
-  }
-
-  private async recoverBatch(companyId: string, environment: KsefEnvironmentName, sessionId: string, referenceNumber: string): Promise<void> {
-    const status = await this.client.call(companyId, environment, (api, bearer) => api.sessionStatus(companyId, bearer, referenceNumber));
-    if (status.status.code === 100) {
-      this.logger.info('finishing an offline batch a process left unclosed', { environment, referenceNumber });
-      this.inFlight.add(referenceNumber);
-      try {
-        await this.heartbeat(sessionId);
-        await this.closeBatch(companyId, environment, sessionId, referenceNumber, false);
-      } finally {
-        this.inFlight.delete(referenceNumber);
-      }
-    } else {
-      // Already closed (processing or done) or cancelled: the status checks take it from here.
-      await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
-    }
-  }
-
-  /** Closes the batch; a definite refusal abandons it (rows back to the queue), an unclear failure leaves it to the worker. */
-  private async closeBatch(companyId: string, environment: KsefEnvironmentName, sessionId: string, referenceNumber: string, rethrow: boolean): Promise<void> {
-    try {
-      await this.client.call(companyId, environment, (api, bearer) => api.closeBatchSession(companyId, bearer, referenceNumber));
-    } catch (err) {
-      if (err instanceof KsefRejectedError && err.httpStatus === 400) {
-        // Refused: if another process closed it meanwhile, it is closed; if KSeF still holds it open (a part
-        // missing) or cancelled it, nothing of it will be processed and the rows go back to the queue.
-        const status = await this.client
-          .call(companyId, environment, (api, bearer) => api.sessionStatus(companyId, bearer, referenceNumber))
-          .catch(() => null);
-        if (status && status.status.code >= 150 && status.status.code !== 440) {
-          await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
-          return;
-        }
-        if (status) await this.abandon(sessionId, referenceNumber);
-      } else {
-        // Maybe closed, maybe not: the worker asks KSeF after the lease (never closes or resends blindly).
-        await this.db.updateTable('ksef_sessions').set({ last_used_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
-      }
-      if (rethrow) throw err;
-      return;
-    }
-    const now = new Date();
-    await this.db.updateTable('ksef_sessions').set({ status: 'closed', closed_at: now, updated_at: now }).where('id', '=', sessionId).execute();
-  }
-
-  private async heartbeat(sessionId: string): Promise<void> {
-    await this.db.updateTable('ksef_sessions').set({ last_used_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
-  }
-
-  private async abandon(sessionId: string, referenceNumber: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      await trx.updateTable('ksef_sessions').set({ status: 'abandoned', closed_at: new Date(), updated_at: new Date() }).where('id', '=', sessionId).execute();
-      await trx
-        .updateTable('offline_invoices')
-        .set({ status: 'signed', session_reference_number: null, updated_at: new Date() })
-        .where('session_reference_number', '=', referenceNumber)
-        .where('status', '=', 'processing')
-        .execute();
-    });
   }
 
   private async release(ids: string[]): Promise<void> {

@@ -44,10 +44,11 @@ const UPDATABLE = {
   error_code: 'integer',
   error_message: 'text',
   next_attempt_at: 'timestamptz',
+  online_unsent: 'boolean',
   updated_at: 'timestamptz',
 } as const;
 
-type RowChange = Partial<Pick<OutboxRow, Exclude<keyof typeof UPDATABLE, 'updated_at'>>>;
+type RowChange = Partial<Pick<OutboxRow, Exclude<keyof typeof UPDATABLE, 'updated_at' | 'online_unsent'>>> & { online_unsent?: boolean };
 
 /** Session states in which KSeF takes no more invoices: 21173 no such session, 21180 closed or expired. */
 const SESSION_GONE = [21173, 21180];
@@ -67,6 +68,8 @@ export class Outbox {
   private stopped = true;
   /** More background work, run once per interval (the offline queue, relations of the invoices we sent). */
   extraWork?: () => Promise<void>;
+  /** Runs before each pass claims queued rows: a backlog too large for the online limits moves to batch sessions. */
+  divert?: () => Promise<void>;
   /** True while queued invoices of this company and environment must not be sent (outage simulation). */
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
   /** Row updates of concurrent sends, written together (see Batcher). */
@@ -82,7 +85,10 @@ export class Outbox {
     this.updates = new Batcher(db, (items, connection) => this.writeChanges(items, connection));
   }
 
-  /** Due rows in `status`, locked and leased to this process; `id` narrows it to one invoice. */
+  /**
+   * Due rows in `status` of the online lane, locked and leased to this process; `id` narrows it to one
+   * invoice. A claimed row may reach KSeF online from now on, so it loses `online_unsent` (see deliver).
+   */
   async claim(status: 'queued' | 'pending', options: { id?: string; limit: number }): Promise<OutboxRow[]> {
     return this.db.transaction().execute(async (trx) => {
       const now = new Date();
@@ -90,13 +96,14 @@ export class Outbox {
         .selectFrom('synced_invoices')
         .selectAll()
         .where('status', '=', status)
+        .where('transport', '=', 'online')
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]));
       if (options.id) query = query.where('id', '=', options.id);
       const rows = await query.orderBy('created_at').limit(options.limit).forUpdate().skipLocked().execute();
       if (rows.length > 0) {
         await trx
           .updateTable('synced_invoices')
-          .set({ next_attempt_at: new Date(now.getTime() + this.config.outboxLeaseMs), attempts: sql`attempts + 1`, updated_at: now })
+          .set({ next_attempt_at: new Date(now.getTime() + this.config.outboxLeaseMs), attempts: sql`attempts + 1`, online_unsent: false, updated_at: now })
           .where('id', 'in', rows.map((r) => r.id))
           .execute();
       }
@@ -137,24 +144,31 @@ export class Outbox {
     return this.update(row, pending);
   }
 
-  /** The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. */
+  /**
+   * The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. A
+   * transient failure that provably never reached KSeF (no token or session yet, or every attempt of the
+   * send refused: see KsefError.neverReceived) marks it `online_unsent`, so a backlog may move it to a
+   * batch session (see BatchOutbox.divert).
+   */
   private async deliver(row: OutboxRow, reserved?: OnlineSession): Promise<{ session: OnlineSession; referenceNumber: string }> {
     const environment = row.environment;
+    let handedOver = false;
     try {
       for (let attempt = 1; ; attempt++) {
         const session = attempt === 1 && reserved ? reserved : await this.sessions.reserve(row.company_id, environment);
         const encrypted = aesEncrypt(session.key, row.xml);
         try {
-          const { referenceNumber } = await this.client.call(row.company_id, environment, (api, bearer) =>
-            api.sendInvoice(row.company_id, bearer, session.referenceNumber, {
+          const { referenceNumber } = await this.client.call(row.company_id, environment, (api, bearer) => {
+            handedOver = true;
+            return api.sendInvoice(row.company_id, bearer, session.referenceNumber, {
               invoiceHash: row.invoice_hash,
               invoiceSize: row.xml.length,
               encryptedInvoiceHash: sha256Base64(encrypted),
               encryptedInvoiceSize: encrypted.length,
               encryptedInvoiceContent: encrypted.toString('base64'),
               offlineMode: false,
-            }),
-          );
+            });
+          });
           return { session, referenceNumber };
         } catch (err) {
           if (attempt === 1 && err instanceof KsefRejectedError && SESSION_GONE.some((c) => err.has(c))) {
@@ -171,7 +185,8 @@ export class Outbox {
       } else {
         // Transient (KSeF unreachable, slow, 5xx, 429, auth): stays queued, retried later with backoff.
         const delay = Math.min(5 * 60_000, 1_000 * 2 ** Math.min(row.attempts, 8));
-        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message });
+        const neverReceived = !handedOver || (err instanceof KsefError && err.neverReceived);
+        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message, online_unsent: neverReceived });
       }
       throw err;
     }
@@ -238,6 +253,7 @@ export class Outbox {
    * the next pass follows at once (a backlog drains fast); otherwise after the interval.
    */
   async tick(): Promise<number> {
+    if (this.divert) await this.divert().catch((err) => this.logger.warn('moving a backlog to batch sessions failed', { error: (err as Error).message }));
     const queued = await this.claim('queued', { limit: 20 });
     await Promise.all(
       queued.map(async (row) => {

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { KsefConfig, KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
+import type { Database, InvoiceTransport } from '../../db/schema';
 import type { InvoiceSummary } from '../../local/fa3';
 import { Batcher } from './batcher';
 import type { CredentialsStore } from '../credentials/credentials';
@@ -68,7 +68,10 @@ export class InvoiceSender {
       // A transient failure leaves the invoice queued for the worker, and the caller learns why (503/504/502/429).
       row = await this.outbox.transmit(stored.row, this.config.sendWaitMs, stored.session ?? undefined, { askAtOnce: true });
     } else {
-      row = await this.existing(companyId, environment, hash);
+      const found = await this.existing(companyId, environment, hash);
+      row = found;
+      // Travelling in a batch session (sent in bulk, or a drained backlog): its result comes from that session.
+      if (found.transport === 'batch') return this.awaitNumber(row, Date.now() + this.config.sendWaitMs, false, true);
       if (row.status === 'queued') {
         const [claimed] = await this.outbox.claim('queued', { id: row.id, limit: 1 });
         // Not claimed: another request or process holds it right now, and awaitNumber watches it.
@@ -179,7 +182,7 @@ export class InvoiceSender {
   }
 
   /** The row the same bytes already have (a repeated send); a rejected one is queued again. */
-  private async existing(companyId: string, environment: KsefEnvironmentName, hash: string): Promise<OutboxRow> {
+  private async existing(companyId: string, environment: KsefEnvironmentName, hash: string): Promise<OutboxRow & { transport: InvoiceTransport }> {
     const existing = await this.db
       .selectFrom('synced_invoices')
       .selectAll()
@@ -191,7 +194,7 @@ export class InvoiceSender {
     // The caller sends a rejected file again: try it again (KSeF's verdict may have been about the session).
     const retried = await this.db
       .updateTable('synced_invoices')
-      .set({ status: 'queued', next_attempt_at: null, error_code: null, error_message: null, updated_at: new Date() })
+      .set({ status: 'queued', transport: 'online', next_attempt_at: null, error_code: null, error_message: null, updated_at: new Date() })
       .where('id', '=', existing.id)
       .where('status', '=', 'error')
       .returningAll()
@@ -199,15 +202,16 @@ export class InvoiceSender {
     return retried;
   }
 
-  private async awaitNumber(row: OutboxRow, deadline: number, justAsked: boolean): Promise<OnlineSendResult> {
+  /** `watchOnly`: the row is the batch lane's, whose worker learns its result: only the database is read. */
+  private async awaitNumber(row: OutboxRow, deadline: number, justAsked: boolean, watchOnly = false): Promise<OnlineSendResult> {
     // KSeF numbers an invoice within tens of milliseconds when it is well: ask early, then back off.
     for (let delay = 25; ; delay = Math.min(delay * 2, 500), justAsked = false) {
-      if (row.status === 'queued') {
+      if (row.status === 'queued' || watchOnly) {
         // Another process holds it: watch the database.
         row = await this.db.selectFrom('synced_invoices').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
       }
       // `justAsked`: transmit asked KSeF a moment ago, and the answer was "not yet".
-      if (row.status === 'pending' && !justAsked) row = await this.outbox.checkStatus(row, { recordWaiting: false });
+      if (row.status === 'pending' && !justAsked && !watchOnly) row = await this.outbox.checkStatus(row, { recordWaiting: false });
       const failure = this.outbox.failure(row);
       if (failure) throw failure;
       if (row.status === 'sent' || row.status === 'synced') {

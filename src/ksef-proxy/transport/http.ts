@@ -4,6 +4,7 @@ import got, { type Method, RequestError, TimeoutError } from 'got';
 import type { KsefConfig, KsefEnvironmentName } from '../../config';
 import type { Logger } from '../../logger';
 import {
+  type KsefError,
   type KsefErrorEntry,
   KsefRateLimitedError,
   KsefRejectedError,
@@ -70,10 +71,12 @@ export class KsefHttp {
   async request(req: KsefRequest): Promise<KsefResponse> {
     const { config, environment, limiter, logger } = this.options;
     const url = /^https?:\/\//.test(req.path) ? req.path : `${this.baseUrl}${req.path}`;
+    // Whether some attempt may have reached KSeF (answered otherwise than 503/429, or a connection was made).
+    let maybeReceived = false;
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire(`${req.scope}|${environment}`, req.group);
       const started = Date.now();
-      let failure: { error: Error; retryable: boolean; waitMs?: number };
+      let failure: Failure;
       try {
         const res = await got(url, {
           method: req.method,
@@ -100,9 +103,12 @@ export class KsefHttp {
         logger.debug('ksef call failed', { environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt });
         failure = this.classifyNetwork(err as Error, req.retry);
       }
-      if (!failure.retryable || attempt >= config.maxAttempts) throw failure.error;
+      maybeReceived ||= !failure.refused;
       const wait = failure.waitMs ?? backoff(attempt);
-      if (wait > config.maxRetryAfterMs) throw failure.error;
+      if (!failure.retryable || attempt >= config.maxAttempts || wait > config.maxRetryAfterMs) {
+        failure.error.neverReceived = !maybeReceived;
+        throw failure.error;
+      }
       await this.sleep(wait);
     }
   }
@@ -149,35 +155,45 @@ export class KsefHttp {
     }
   }
 
-  private classify(res: KsefResponse, policy: RetryPolicy): { error: Error; retryable: boolean; waitMs?: number } {
+  private classify(res: KsefResponse, policy: RetryPolicy): Failure {
     const env = this.options.environment;
     if (res.status === 429) {
       const seconds = retryAfterSeconds(res.headers['retry-after']);
       // Jitter spreads the retries of many waiting callers over a little time instead of one instant.
-      return { error: new KsefRateLimitedError(env, seconds), retryable: true, waitMs: seconds * 1000 + Math.floor(Math.random() * 250) };
+      return { error: new KsefRateLimitedError(env, seconds), retryable: true, refused: true, waitMs: seconds * 1000 + Math.floor(Math.random() * 250) };
     }
     if (res.status === 503) {
       const seconds = res.headers['retry-after'] ? retryAfterSeconds(res.headers['retry-after']) : undefined;
-      return { error: new KsefUnavailableError(env, 'KSeF answered 503 Service Unavailable.'), retryable: true, waitMs: seconds !== undefined ? seconds * 1000 : undefined };
+      return { error: new KsefUnavailableError(env, 'KSeF answered 503 Service Unavailable.'), retryable: true, refused: true, waitMs: seconds !== undefined ? seconds * 1000 : undefined };
     }
     if (res.status >= 500) {
-      return { error: new KsefServerError(env, res.status, `KSeF answered HTTP ${res.status}.`), retryable: policy === 'idempotent' };
+      return { error: new KsefServerError(env, res.status, `KSeF answered HTTP ${res.status}.`), retryable: policy === 'idempotent', refused: false };
     }
-    return { error: new KsefRejectedError(env, res.status, errorEntries(res)), retryable: false };
+    return { error: new KsefRejectedError(env, res.status, errorEntries(res)), retryable: false, refused: false };
   }
 
-  private classifyNetwork(err: Error, policy: RetryPolicy): { error: Error; retryable: boolean } {
+  private classifyNetwork(err: Error, policy: RetryPolicy): Failure {
     const env = this.options.environment;
     if (err instanceof TimeoutError) {
-      return { error: new KsefTimeoutError(env, `KSeF did not answer within ${this.options.config.requestTimeoutMs} ms.`), retryable: policy === 'idempotent' };
+      return { error: new KsefTimeoutError(env, `KSeF did not answer within ${this.options.config.requestTimeoutMs} ms.`), retryable: policy === 'idempotent', refused: false };
     }
     const code = (err as RequestError).code;
     const notMade = code !== undefined && CONNECTION_NOT_MADE.has(code);
     return {
       error: new KsefUnavailableError(env, `KSeF (${this.baseUrl}) cannot be reached: ${code ?? err.message}.`),
       retryable: policy === 'idempotent' || notMade,
+      refused: notMade,
     };
   }
+}
+
+/** A failed attempt: what to throw, whether to try again (and when), whether KSeF provably did not take it. */
+interface Failure {
+  error: KsefError;
+  retryable: boolean;
+  /** Refused before a connection was made, or answered 503/429: KSeF did not process this attempt. */
+  refused: boolean;
+  waitMs?: number;
 }
 
 /** Exponential backoff with full jitter: 0..min(5 s, 250 ms · 2^(attempt-1)). */
