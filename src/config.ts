@@ -13,6 +13,8 @@ export interface AppConfig {
   /** `BATCH_BODY_LIMIT`: the body limit of `POST /invoices/{env}/batch` only (up to 10,000 invoices in one request). */
   batchBodyLimit: string;
   authCacheTtlMs: number;
+  /** How long a stopping server lets requests and the outbox's pass under way finish (then leases are given back). */
+  shutdownTimeoutMs: number;
   /** express's `trust proxy`: which proxies' X-Forwarded-For names the client (login throttling counts per client). */
   trustProxy: boolean | string | number;
   bootstrap: {
@@ -147,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     // 10,000 typical invoices (3-7 KB of XML, a third more in Base64) with room to spare.
     batchBodyLimit: env.BATCH_BODY_LIMIT || '100mb',
     authCacheTtlMs: int(env.AUTH_CACHE_TTL_MS, 30_000, 'AUTH_CACHE_TTL_MS'),
+    shutdownTimeoutMs: int(env.SHUTDOWN_TIMEOUT_MS, 10_000, 'SHUTDOWN_TIMEOUT_MS'),
     trustProxy: trustProxy(env.TRUST_PROXY),
     bootstrap: {
       adminEmail: env.ADMIN_EMAIL || undefined,

@@ -81,9 +81,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     services,
     bootstrap,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Requests under way may finish within SHUTDOWN_TIMEOUT_MS; then their connections are cut.
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      const finished = new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
-      await services.ksef.stop();
+      await services.ksef.stop(Math.max(0, deadline - Date.now()));
       await services.documents.close();
       await database.close();
     },

@@ -126,6 +126,8 @@ export interface SyncedInvoicesTable {
   xml: Buffer;
   session_reference_number: string | null;
   invoice_reference_number: string | null;
+  /** The online session the latest attempt handed the invoice to, while KSeF's answer is not recorded. */
+  attempt_session_reference: ColumnType<string | null, string | null | undefined, string | null>;
   acquisition_date: Date | null;
   permanent_storage_date: Date | null;
   invoicing_mode: string | null;

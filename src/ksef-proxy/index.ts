@@ -133,11 +133,12 @@ export class KsefProxy {
     this.syncSchedule.start();
   }
 
-  async stop(): Promise<void> {
+  /** `timeoutMs`: how long the outbox's pass under way may still take before its leases are given back. */
+  async stop(timeoutMs?: number): Promise<void> {
     await this.sync.stop(); // a run going ends at its next step, recorded as interrupted
     await this.syncSchedule.stop();
     await this.batchOutbox.stop();
-    await this.outbox.stop();
+    await this.outbox.stop(timeoutMs);
   }
 
   async putCredentials(

@@ -158,7 +158,7 @@ describeWithShared('sandbox: fault injection (/sandbox admin API)', () => {
     const s = await authenticatedSession(t.client);
     await t.admin.post('faults/latency', { json: { ms: 10 } });
     const reset = await t.admin.post('reset', { json: {} });
-    expect(reset.body.faults).toEqual({ outage: null, latencyMs: 0, tooManyRequests: null, failNth: [] });
+    expect(reset.body.faults).toEqual({ outage: null, latencyMs: 0, tooManyRequests: null, failNth: [], answerDelay: null });
     expect((await t.client.sessionStatus(s.tokens.accessToken, s.referenceNumber)).status.code).toBe(100);
     const wiped = await t.admin.post('reset', { json: { data: true } });
     expect(wiped.body.counts.sessions).toEqual({ online: 0, batch: 0, open: 0 });

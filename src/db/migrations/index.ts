@@ -6,6 +6,7 @@ import * as syncExports from './0004_sync_exports';
 import * as bulkBatches from './0005_bulk_batches';
 import * as companySettings from './0006_company_settings';
 import * as loginThrottle from './0007_login_throttle';
+import * as attemptSession from './0008_attempt_session';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005_bulk_batches': bulkBatches,
   '0006_company_settings': companySettings,
   '0007_login_throttle': loginThrottle,
+  '0008_attempt_session': attemptSession,
 };
 
 export const migrationProvider: MigrationProvider = {

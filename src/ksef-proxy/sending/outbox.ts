@@ -23,6 +23,7 @@ export type OutboxRow = Pick<
   | 'ksef_number'
   | 'session_reference_number'
   | 'invoice_reference_number'
+  | 'attempt_session_reference'
   | 'acquisition_date'
   | 'permanent_storage_date'
   | 'invoicing_mode'
@@ -38,6 +39,7 @@ const UPDATABLE = {
   ksef_number: 'varchar',
   session_reference_number: 'varchar',
   invoice_reference_number: 'varchar',
+  attempt_session_reference: 'varchar',
   acquisition_date: 'timestamptz',
   permanent_storage_date: 'timestamptz',
   invoicing_mode: 'text',
@@ -52,6 +54,19 @@ type RowChange = Partial<Pick<OutboxRow, Exclude<keyof typeof UPDATABLE, 'update
 
 /** Session states in which KSeF takes no more invoices: 21173 no such session, 21180 closed or expired. */
 const SESSION_GONE = [21173, 21180];
+/** KSeF does not know the session at all (so it holds no invoice of ours). */
+const SESSION_UNKNOWN = [21173];
+
+/** A row KSeF accepted into `session` as `invoiceReference`: asked about from `pollAfterMs` on. */
+const pendingChange = (session: string, invoiceReference: string, pollAfterMs: number): RowChange => ({
+  status: 'pending',
+  session_reference_number: session,
+  invoice_reference_number: invoiceReference,
+  attempt_session_reference: null,
+  next_attempt_at: new Date(Date.now() + pollAfterMs),
+  error_code: null,
+  error_message: null,
+});
 
 /**
  * Delivery of invoices we issue (rows of `synced_invoices`): `queued` → sent into the online session →
@@ -72,6 +87,8 @@ export class Outbox {
   divert?: () => Promise<void>;
   /** True while queued invoices of this company and environment must not be sent (outage simulation). */
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
+  /** Rows this process holds a lease on right now: given back at shutdown, so another process need not wait it out. */
+  private readonly leased = new Set<string>();
   /** Row updates of concurrent sends, written together (see Batcher). */
   private readonly updates: Batcher<{ id: string; values: RowChange & { updated_at: Date } }, Date>;
 
@@ -100,6 +117,7 @@ export class Outbox {
         .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', now)]));
       if (options.id) query = query.where('id', '=', options.id);
       const rows = await query.orderBy('created_at').limit(options.limit).forUpdate().skipLocked().execute();
+      this.leaseHeld(rows.map((r) => r.id));
       if (rows.length > 0) {
         await trx
           .updateTable('synced_invoices')
@@ -122,15 +140,15 @@ export class Outbox {
    * with the original number) records it as sent (see checkStatus) - never a second invoice.
    */
   async transmit(row: OutboxRow, pollAfterMs = 200, reserved?: OnlineSession, { askAtOnce = false } = {}): Promise<OutboxRow> {
-    const { session, referenceNumber } = await this.deliver(row, reserved);
-    const pending: RowChange = {
-      status: 'pending',
-      session_reference_number: session.referenceNumber,
-      invoice_reference_number: referenceNumber,
-      next_attempt_at: new Date(Date.now() + pollAfterMs),
-      error_code: null,
-      error_message: null,
-    };
+    const earlier = await this.earlierAttempt(row);
+    if (earlier) {
+      // KSeF has it from an attempt whose answer was never recorded (a crash, a lost answer): not sent again.
+      this.logger.info('an earlier attempt reached KSeF: recording it instead of sending again', { environment: row.environment, invoiceId: row.id });
+      const found = { ...row, ...pendingChange(row.attempt_session_reference!, earlier.referenceNumber, pollAfterMs) };
+      return earlier.status.code >= 200 ? this.settle(found, earlier) : this.update(row, pendingChange(row.attempt_session_reference!, earlier.referenceNumber, pollAfterMs));
+    }
+    const { session, referenceNumber } = await this.deliver({ ...row, attempt_session_reference: null }, reserved);
+    const pending = pendingChange(session.referenceNumber, referenceNumber, pollAfterMs);
     if (askAtOnce) {
       let item: SessionInvoice;
       try {
@@ -145,6 +163,24 @@ export class Outbox {
   }
 
   /**
+   * When an earlier attempt handed the row to a session and its answer was never recorded, that session's
+   * invoice list says whether KSeF has it (matched by the invoice hash). Only an invoice KSeF provably does
+   * not have is sent again. Undefined: no such attempt, or KSeF does not have it.
+   */
+  private async earlierAttempt(row: OutboxRow): Promise<SessionInvoice | undefined> {
+    const reference = row.attempt_session_reference;
+    if (!reference) return undefined;
+    try {
+      const invoices = await this.client.call(row.company_id, row.environment, (api, bearer) => api.sessionInvoices(row.company_id, bearer, reference));
+      return invoices.find((i) => i.invoiceHash === row.invoice_hash);
+    } catch (err) {
+      // A session KSeF does not know holds nothing; anything else leaves the question open (asked again later).
+      if (err instanceof KsefRejectedError && SESSION_UNKNOWN.some((c) => err.has(c))) return undefined;
+      throw err;
+    }
+  }
+
+  /**
    * The send itself: a session slot (or `reserved`), AES, the call; a failure is recorded on the row. A
    * transient failure that provably never reached KSeF (no token or session yet, or every attempt of the
    * send refused: see KsefError.neverReceived) marks it `online_unsent`, so a backlog may move it to a
@@ -156,6 +192,8 @@ export class Outbox {
     try {
       for (let attempt = 1; ; attempt++) {
         const session = attempt === 1 && reserved ? reserved : await this.sessions.reserve(row.company_id, environment);
+        // Recorded (committed) before the hand-over: if the answer is lost, the next attempt asks this session.
+        if (row.attempt_session_reference !== session.referenceNumber) row = await this.update(row, { attempt_session_reference: session.referenceNumber });
         const encrypted = aesEncrypt(session.key, row.xml);
         try {
           const { referenceNumber } = await this.client.call(row.company_id, environment, (api, bearer) => {
@@ -181,12 +219,18 @@ export class Outbox {
     } catch (err) {
       if (err instanceof KsefRejectedError && err.httpStatus === 400) {
         const entry = err.entries[0];
-        await this.update(row, { status: 'error', error_code: entry?.code ?? 400, error_message: err.message, next_attempt_at: null });
+        await this.update(row, { status: 'error', error_code: entry?.code ?? 400, error_message: err.message, next_attempt_at: null, attempt_session_reference: null });
       } else {
         // Transient (KSeF unreachable, slow, 5xx, 429, auth): stays queued, retried later with backoff.
         const delay = Math.min(5 * 60_000, 1_000 * 2 ** Math.min(row.attempts, 8));
         const neverReceived = !handedOver || (err instanceof KsefError && err.neverReceived);
-        await this.update(row, { next_attempt_at: new Date(Date.now() + delay), error_message: (err as Error).message, online_unsent: neverReceived });
+        // Maybe received (a timeout, a 5xx after the hand-over): the session stays recorded, to be asked first.
+        await this.update(row, {
+          next_attempt_at: new Date(Date.now() + delay),
+          error_message: (err as Error).message,
+          online_unsent: neverReceived,
+          ...(neverReceived ? { attempt_session_reference: null } : {}),
+        });
       }
       throw err;
     }
@@ -233,6 +277,7 @@ export class Outbox {
       status: 'error',
       session_reference_number: row.session_reference_number,
       invoice_reference_number: row.invoice_reference_number,
+      attempt_session_reference: null,
       error_code: code,
       error_message: [item.status.description, ...(item.status.details ?? [])].join(': '),
       next_attempt_at: null,
@@ -290,10 +335,36 @@ export class Outbox {
     this.timer = setTimeout(() => (this.running = loop()), 0);
   }
 
-  async stop(): Promise<void> {
+  /** Rows leased to this process by another path too (the API's own first send). */
+  leaseHeld(ids: string[]): void {
+    for (const id of ids) this.leased.add(id);
+  }
+
+  /**
+   * Stops the worker (its current pass may take up to `timeoutMs`), then gives back the leases of rows it did
+   * not finish: another process takes them at once. A row handed to KSeF whose answer never came keeps its
+   * `attempt_session_reference`, so whoever takes it asks KSeF before sending anything again.
+   */
+  async stop(timeoutMs = 10_000): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.running;
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await this.releaseLeases();
+  }
+
+  private async releaseLeases(): Promise<void> {
+    const ids = [...this.leased];
+    this.leased.clear();
+    if (ids.length === 0) return;
+    const now = new Date();
+    await this.db
+      .updateTable('synced_invoices')
+      .set({ next_attempt_at: now, updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', 'in', ['queued', 'pending'])
+      .where('next_attempt_at', '>', now)
+      .execute()
+      .catch((err) => this.logger.warn('giving back outbox leases failed', { error: (err as Error).message }));
   }
 
   private async markSent(row: OutboxRow, ksefNumber: string, sessionReference: string, item: SessionInvoice | null): Promise<OutboxRow> {
@@ -302,6 +373,7 @@ export class Outbox {
       ksef_number: ksefNumber,
       session_reference_number: sessionReference,
       invoice_reference_number: row.invoice_reference_number,
+      attempt_session_reference: null,
       acquisition_date: item?.acquisitionDate ? new Date(item.acquisitionDate) : null,
       permanent_storage_date: item?.permanentStorageDate ? new Date(item.permanentStorageDate) : null,
       invoicing_mode: item?.invoicingMode ?? null,
@@ -317,6 +389,8 @@ export class Outbox {
    */
   private async update(row: OutboxRow, values: RowChange): Promise<OutboxRow> {
     const updatedAt = await this.updates.submit({ id: row.id, values: { ...values, updated_at: new Date() } });
+    // A new schedule or a final state replaces the lease.
+    if (values.next_attempt_at !== undefined || values.status === 'sent' || values.status === 'error') this.leased.delete(row.id);
     return { ...row, ...values, updated_at: updatedAt };
   }
 

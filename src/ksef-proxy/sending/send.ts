@@ -61,6 +61,7 @@ export class InvoiceSender {
     const hash = sha256Base64(xml);
     const stored = await this.inserts.submit({ companyId, environment, xml, hash, facts });
     if (stored === 'held') throw outageSimulated(environment);
+    if (stored) this.outbox.leaseHeld([stored.row.id]);
     let row: OutboxRow;
     let transmitted = false;
     if (stored) {
@@ -168,6 +169,7 @@ export class InvoiceSender {
         xml,
         session_reference_number: null,
         invoice_reference_number: null,
+        attempt_session_reference: null,
         acquisition_date: null,
         permanent_storage_date: null,
         invoicing_mode: null,

@@ -19,6 +19,7 @@ export interface FaultSnapshot {
   latencyMs: number;
   tooManyRequests: { remaining: number; retryAfterSeconds: number } | null;
   failNth: Array<{ method: string; pathPattern: string; n: number; status: number; seen: number }>;
+  answerDelay: { method: string; pathPattern: string; ms: number } | null;
 }
 
 /**
@@ -39,6 +40,8 @@ export class Faults {
   latencyMs = 0;
   private tooMany?: { remaining: number; retryAfterSeconds: number };
   private failNth: FailNthRule[] = [];
+  /** Matching requests are processed at once, but their answers held back: KSeF has acted, the client has not heard. */
+  private answerDelay?: { method: string; pathPattern: string; matcher: RegExp; ms: number };
 
   setOutage(mode: OutageMode, durationMs?: number): void {
     this.outage = { mode, until: durationMs === undefined ? undefined : Date.now() + durationMs };
@@ -85,11 +88,22 @@ export class Faults {
     return status;
   }
 
+  setAnswerDelay(method: string, pathPattern: string, ms: number): void {
+    this.answerDelay = ms > 0 ? { method: method.toUpperCase(), pathPattern, matcher: pathMatcher(pathPattern), ms } : undefined;
+  }
+
+  /** How long the answer to this request is held back (0: not at all). */
+  answerDelayFor(method: string, path: string): number {
+    const rule = this.answerDelay;
+    return rule && (rule.method === '*' || rule.method === method) && rule.matcher.test(path) ? rule.ms : 0;
+  }
+
   clear(): void {
     this.outage = undefined;
     this.latencyMs = 0;
     this.tooMany = undefined;
     this.failNth = [];
+    this.answerDelay = undefined;
   }
 
   snapshot(): FaultSnapshot {
@@ -102,6 +116,7 @@ export class Faults {
       latencyMs: this.latencyMs,
       tooManyRequests: this.tooMany ? { ...this.tooMany } : null,
       failNth: this.failNth.map(({ method, pathPattern, n, status, seen }) => ({ method, pathPattern, n, status, seen })),
+      answerDelay: this.answerDelay ? { method: this.answerDelay.method, pathPattern: this.answerDelay.pathPattern, ms: this.answerDelay.ms } : null,
     };
   }
 }

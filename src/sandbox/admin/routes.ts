@@ -90,6 +90,19 @@ export function adminRoutes(state: SandboxState): Router {
     res.json(state.faults.snapshot());
   });
 
+  router.post('/faults/answer-delay', (req, res) => {
+    const body = bodyOf(req);
+    const method = typeof body.method === 'string' ? body.method : '*';
+    if (typeof body.pathPattern !== 'string' || !body.pathPattern) throw new AdminError('pathPattern is required');
+    const ms = nonNegativeInt(body, 'ms')!;
+    try {
+      state.faults.setAnswerDelay(method, body.pathPattern, ms);
+    } catch (err) {
+      throw new AdminError(`pathPattern: ${(err as Error).message}`);
+    }
+    res.json(state.faults.snapshot());
+  });
+
   router.delete('/faults', (_req, res) => {
     state.faults.clear();
     res.json(state.faults.snapshot());

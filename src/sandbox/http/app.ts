@@ -42,6 +42,15 @@ function faults(state: SandboxState): RequestHandler {
         return sendTooManyRequests(state, req, res, retryAfter, `Przekroczono limit żądań. Spróbuj ponownie po ${retryAfter} sekundach.`);
       }
     }
+    const held = state.faults.answerDelayFor(req.method, req.path);
+    if (held > 0) {
+      // Processed now, answered later: a client that dies meanwhile never learns what KSeF did.
+      const end = res.end.bind(res) as (...args: unknown[]) => Response;
+      res.end = ((...args: unknown[]) => {
+        setTimeout(() => end(...args), held).unref();
+        return res;
+      }) as Response['end'];
+    }
     const status = state.faults.takeFailure(req.method, req.path);
     if (status !== undefined) {
       return sendProblemError(state, req, res, new ProblemError(status, STATUS_TITLES[status] ?? 'Error', 'Błąd wstrzyknięty przez sandbox (failNth).'));
