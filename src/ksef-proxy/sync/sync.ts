@@ -389,9 +389,15 @@ export class InvoiceSync {
     }
   }
 
-  /** Runs due now: the scheduled sync's entry (its subject types honour SCHEDULED_GAP_MS). */
-  runScheduled(companyId: string, contextNip: string, environment: KsefEnvironmentName): Promise<void> {
-    return this.runNow(companyId, contextNip, environment, 'scheduled');
+  /**
+   * The scheduled sync's entry: its subject types honour SCHEDULED_GAP_MS, and when none is due no run starts
+   * at all, so the state keeps showing the last run that did something.
+   */
+  async runScheduled(companyId: string, contextNip: string, environment: KsefEnvironmentName): Promise<void> {
+    const settings = await this.settings(companyId, environment);
+    for (const { subject } of SUBJECTS) {
+      if (enabledIn(settings, subject) && !(await this.syncedRecently(companyId, environment, subject))) return this.runNow(companyId, contextNip, environment, 'scheduled');
+    }
   }
 
   /** Resolves when every run of this process has ended. */
