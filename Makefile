@@ -4,7 +4,7 @@ SHELL := /bin/bash
 RUNTIME_STAMP := node_modules/.fastksef-runtime
 ALL_STAMP := node_modules/.fastksef-all
 
-.PHONY: run test typecheck test-pglite test-postgres codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
+.PHONY: run demo test typecheck test-pglite test-postgres codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
 
 install: $(ALL_STAMP)
 
@@ -22,6 +22,10 @@ system-deps:
 ## Serve the API on PORT (default 3000) with embedded PGlite in DATA_DIR, or PostgreSQL when DATABASE_URL is set.
 run: $(RUNTIME_STAMP) system-deps
 	node_modules/.bin/tsx src/main.ts
+
+## The sandbox and the server wired together (in memory), a KSeF token stored; prints what to try next.
+demo: $(RUNTIME_STAMP)
+	node_modules/.bin/tsx scripts/demo.ts
 
 ## Type-check, then every test (against PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise).
 test: install system-deps typecheck
