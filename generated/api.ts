@@ -817,9 +817,9 @@ export interface components {
             issueDate: components["schemas"]["IssueDate"];
             sellerNip: string;
             buyerNip: string | null;
-            net: components["schemas"]["Amount"];
-            vat: components["schemas"]["Amount"];
-            gross: components["schemas"]["Amount"];
+            netAmount: components["schemas"]["Amount"];
+            vatAmount: components["schemas"]["Amount"];
+            grossAmount: components["schemas"]["Amount"];
             currency: string;
         } | null;
         RenderInvoiceRequest: {

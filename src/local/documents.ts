@@ -78,9 +78,9 @@ export class LocalDocuments {
             issueDate: s.issueDate,
             sellerNip: s.sellerNip,
             buyerNip: s.buyerNip,
-            net: s.net,
-            vat: s.vat,
-            gross: s.gross,
+            netAmount: s.net,
+            vatAmount: s.vat,
+            grossAmount: s.gross,
             currency: s.currency,
           }
         : null,

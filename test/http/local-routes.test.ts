@@ -92,9 +92,9 @@ describeWithShared('POST /invoices/validate', () => {
       issueDate: s.issueDate,
       sellerNip: '5265877635',
       buyerNip: '1234563218',
-      net: s.net,
-      vat: s.vat,
-      gross: s.gross,
+      netAmount: s.net,
+      vatAmount: s.vat,
+      grossAmount: s.gross,
       currency: 'PLN',
     });
   });
