@@ -660,7 +660,7 @@ export interface components {
             status: components["schemas"]["OfflineStatus"];
             errorMessage: string | null;
             /** @description The KSeF batch (or correction) session that carried the invoice. */
-            ksefReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
+            sessionReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
             ksefNumber?: (string & components["schemas"]["NullableKsefNumber"]) | null;
             /** Format: uri */
             qrLinkInvoice: string;

@@ -23,7 +23,7 @@ function view(row: OfflineRow) {
     currency: row.currency,
     status: row.status,
     errorMessage: row.error_message,
-    ksefReferenceNumber: row.session_reference_number,
+    sessionReferenceNumber: row.session_reference_number,
     ksefNumber: row.ksef_number,
     qrLinkInvoice: row.qr_link_invoice,
     qrLinkCertificate: row.qr_link_certificate,
