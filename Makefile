@@ -50,7 +50,7 @@ check-generated: codegen
 lint-spec: install
 	npx redocly lint spec/openapi.yaml --format=stylish
 
-## A typed TypeScript client (openapi-typescript + openapi-fetch) in sdk/.
+## The installable client package in sdk/ (fast-ksef-sdk: compiled JS and .d.ts, openapi-fetch its dependency).
 sdk: install
 	npx tsx scripts/sdk.ts
 
