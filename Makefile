@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 ALL_STAMP := node_modules/.fastksef-all
 
-.PHONY: run build test typecheck codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
+.PHONY: run build demo test typecheck codegen check-generated lint-spec sdk bench sandbox migrate system-deps install
 
 install: $(ALL_STAMP)
 
@@ -20,6 +20,10 @@ build: install
 ## Serve the API on PORT (default 3000) with embedded PGlite in DATA_DIR, or PostgreSQL when DATABASE_URL is set.
 run: build system-deps
 	node dist/src/main.js
+
+## The sandbox and the server wired together (in memory), a KSeF token stored; prints what to try next.
+demo: install system-deps
+	npx tsx scripts/demo.ts
 
 ## Type-check, then every test (against PostgreSQL when DATABASE_URL is set, embedded PGlite otherwise).
 test: install system-deps typecheck
@@ -44,7 +48,7 @@ check-generated: codegen
 lint-spec: install
 	npx redocly lint spec/openapi.yaml --format=stylish
 
-## A typed TypeScript client (openapi-typescript + openapi-fetch) in sdk/.
+## The installable client package in sdk/ (fast-ksef-sdk: compiled JS and .d.ts, openapi-fetch its dependency).
 sdk: install
 	npx tsx scripts/sdk.ts
 

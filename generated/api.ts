@@ -741,6 +741,11 @@ export interface components {
             status: components["schemas"]["OfflineStatus"];
             errorMessage: string | null;
             /** @description The KSeF batch (or correction) session that carried the invoice. */
+            sessionReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
+            /**
+             * @deprecated
+             * @description The same as `sessionReferenceNumber` (the name API.md part A gives it; kept for existing clients).
+             */
             ksefReferenceNumber: (string & components["schemas"]["NullableReferenceNumber"]) | null;
             ksefNumber?: (string & components["schemas"]["NullableKsefNumber"]) | null;
             /** Format: uri */
@@ -963,10 +968,25 @@ export interface components {
             issueDate: components["schemas"]["IssueDate"];
             sellerNip: string;
             buyerNip: string | null;
-            net: components["schemas"]["Amount"];
-            vat: components["schemas"]["Amount"];
-            gross: components["schemas"]["Amount"];
+            netAmount: components["schemas"]["Amount"];
+            vatAmount: components["schemas"]["Amount"];
+            grossAmount: components["schemas"]["Amount"];
             currency: string;
+            /**
+             * @deprecated
+             * @description The same as `netAmount` (API.md part A's name; kept for existing clients).
+             */
+            net: components["schemas"]["Amount"];
+            /**
+             * @deprecated
+             * @description The same as `vatAmount` (API.md part A's name; kept for existing clients).
+             */
+            vat: components["schemas"]["Amount"];
+            /**
+             * @deprecated
+             * @description The same as `grossAmount` (API.md part A's name; kept for existing clients).
+             */
+            gross: components["schemas"]["Amount"];
         } | null;
         RenderInvoiceRequest: {
             /**

@@ -15,7 +15,7 @@ export interface BootstrapResult {
 export async function bootstrapIfEmpty(db: Kysely<Database>, settings: AppConfig['bootstrap']): Promise<BootstrapResult> {
   const existing = await db.selectFrom('users').select('id').limit(1).executeTakeFirst();
   if (existing) return { created: false };
-  const nip = settings.companyNip ?? '1111111111';
+  const nip = settings.companyNip ?? '5265877635';
   const company = await db
     .insertInto('companies')
     .values({ nip, name: settings.companyName ?? 'My company' })

@@ -23,6 +23,8 @@ function view(row: OfflineRow) {
     currency: row.currency,
     status: row.status,
     errorMessage: row.error_message,
+    sessionReferenceNumber: row.session_reference_number,
+    // Part A's name for it (API.md), kept for the clients that read it.
     ksefReferenceNumber: row.session_reference_number,
     ksefNumber: row.ksef_number,
     qrLinkInvoice: row.qr_link_invoice,

@@ -78,6 +78,10 @@ export class LocalDocuments {
             issueDate: s.issueDate,
             sellerNip: s.sellerNip,
             buyerNip: s.buyerNip,
+            netAmount: s.net,
+            vatAmount: s.vat,
+            grossAmount: s.gross,
+            // Part A's names (API.md), kept for the clients that read them.
             net: s.net,
             vat: s.vat,
             gross: s.gross,

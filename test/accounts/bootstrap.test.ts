@@ -29,6 +29,9 @@ describe('bootstrap of an empty database', () => {
       expect(first.generatedPassword).toMatch(/^[A-Za-z0-9_-]{24}$/);
       const user = await handle.db.selectFrom('users').selectAll().executeTakeFirstOrThrow();
       expect(user.role).toBe('admin');
+      // KSeF's test NIP: the README's token, the sandbox's open mode and examples/ all name it.
+      const company = await handle.db.selectFrom('companies').select(['nip', 'name']).executeTakeFirstOrThrow();
+      expect(company).toEqual({ nip: '5265877635', name: 'My company' });
       expect(user.password_hash).not.toContain(first.generatedPassword);
       expect(await verifyPassword(first.generatedPassword!, user.password_hash)).toBe(true);
       expect(await bootstrapIfEmpty(handle.db, noSettings)).toEqual({ created: false });

@@ -92,10 +92,14 @@ describeWithShared('POST /invoices/validate', () => {
       issueDate: s.issueDate,
       sellerNip: '5265877635',
       buyerNip: '1234563218',
+      netAmount: s.net,
+      vatAmount: s.vat,
+      grossAmount: s.gross,
+      currency: 'PLN',
+      // part A's names for the same amounts stay for existing clients
       net: s.net,
       vat: s.vat,
       gross: s.gross,
-      currency: 'PLN',
     });
   });
 

@@ -202,7 +202,7 @@ describeWithShared('offline mode and outage simulation', () => {
     expect(listed.status).toBe(200);
     expect(listed.body.totalCount).toBe(5);
     for (const [i, inv] of listed.body.invoices.entries()) {
-      expect(inv).toMatchObject({ id: issued[i].id, status: 'signed', qrLinkInvoice: issued[i].link1, qrLinkCertificate: issued[i].link2, ksefNumber: null, ksefReferenceNumber: null });
+      expect(inv).toMatchObject({ id: issued[i].id, status: 'signed', qrLinkInvoice: issued[i].link1, qrLinkCertificate: issued[i].link2, ksefNumber: null, sessionReferenceNumber: null });
       expect(inv).toMatchObject({ issueDate: '2026-02-02', currency: 'PLN', errorMessage: null, offlineMode: 'offline' });
     }
     expect((await list('sent')).body.totalCount).toBe(0);
@@ -270,7 +270,8 @@ describeWithShared('offline mode and outage simulation', () => {
     });
     for (const inv of sent.invoices) {
       expect(checkKsefNumber(inv.ksefNumber)).toMatchObject({ valid: true });
-      expect(inv.ksefReferenceNumber).toBe(ref);
+      expect(inv.sessionReferenceNumber).toBe(ref);
+      expect(inv.ksefReferenceNumber).toBe(ref); // part A's name for it
     }
     const rows = await db().selectFrom('offline_invoices').selectAll().execute();
     expect(rows.every((r) => r.session_reference_number === ref && r.status === 'sent' && r.acquisition_date instanceof Date)).toBe(true);
@@ -346,10 +347,10 @@ describeWithShared('offline mode and outage simulation', () => {
     const resent = await http().post(`/invoices/test/offline/${bad[0].id}/resend`).set('Authorization', adminAuth).send({ invoiceXml: b64(Buffer.from(fixed)) });
     expect(resent.status).toBe(200);
     expect(resent.body).toMatchObject({ id: bad[0].id, invoiceNumber: 'OFF/6' });
-    expect(resent.body.ksefReferenceNumber).toMatch(/^\d{8}-SO-/);
+    expect(resent.body.sessionReferenceNumber).toMatch(/^\d{8}-SO-/);
     const corrected = await db().selectFrom('offline_invoices').selectAll().where('id', '=', bad[0].id).executeTakeFirstOrThrow();
     expect(corrected.corrected_invoice_hash).toBe(bad[0].invoice_hash);
-    const inKsef = k.sandbox.state.sessions.get(resent.body.ksefReferenceNumber)!.invoices.find((i) => i.invoiceHash === corrected.invoice_hash)!;
+    const inKsef = k.sandbox.state.sessions.get(resent.body.sessionReferenceNumber)!.invoices.find((i) => i.invoiceHash === corrected.invoice_hash)!;
     expect(inKsef).toMatchObject({ offlineMode: true, hashOfCorrectedInvoice: bad[0].invoice_hash });
   });
 
