@@ -6,6 +6,7 @@ import { KsefRejectedError } from '../errors';
 import type { SessionInvoice } from '../transport/api';
 import { PUBLISHED_LIMITS } from '../transport/limiter';
 import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session';
+import { WorkerLoop } from './worker-loop';
 
 /** Rows per result update statement. */
 const SETTLE_CHUNK = 1_000;
@@ -52,12 +53,11 @@ const describe = (s: { description: string; details?: string[] | null }) => [s.d
 export class BatchOutbox {
   private readonly lastPolled = new Map<string, number>();
   private lastDivert = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   private readonly threshold: number;
   /** True while invoices of this company and environment must not be sent (outage simulation). */
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
+
+  private readonly loop: WorkerLoop;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -66,6 +66,7 @@ export class BatchOutbox {
     private readonly logger: Logger,
   ) {
     this.threshold = backlogThreshold(config);
+    this.loop = new WorkerLoop(() => this.work(), config.outboxIntervalMs, (err) => logger.warn('bulk pass failed', { error: err.message }));
   }
 
   /**
@@ -146,24 +147,11 @@ export class BatchOutbox {
   }
 
   start(): void {
-    if (this.config.outboxIntervalMs === 0 || !this.stopped) return;
-    this.stopped = false;
-    const loop = async () => {
-      let worked = 0;
-      try {
-        worked = await this.work();
-      } catch (err) {
-        this.logger.warn('bulk pass failed', { error: (err as Error).message });
-      }
-      if (!this.stopped) this.timer = setTimeout(() => (this.running = loop()), worked > 0 ? 50 : this.config.outboxIntervalMs);
-    };
-    this.timer = setTimeout(() => (this.running = loop()), 0);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Claims up to one session's worth of waiting rows (oldest first) and sends them; answers how many. */

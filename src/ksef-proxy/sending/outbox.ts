@@ -8,6 +8,7 @@ import type { KsefClient } from '../transport/client';
 import { aesEncrypt, sha256Base64 } from '../transport/crypto';
 import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors';
 import type { OnlineSession, OnlineSessions } from './sessions';
+import { WorkerLoop } from './worker-loop';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
 export type OutboxRow = Pick<
@@ -76,11 +77,8 @@ const pendingChange = (session: string, invoiceReference: string, pollAfterMs: n
  * cannot create two invoices: KSeF answers 440 with the original number, which is recorded as the result.
  */
 export class Outbox {
-  private timer: NodeJS.Timeout | undefined;
   /** When the extra work last ran. */
   private extraWorkAt = 0;
-  private running: Promise<void> | undefined;
-  private stopped = true;
   /** More background work, run once per interval (the offline queue, relations of the invoices we sent). */
   extraWork?: () => Promise<void>;
   /** Runs before each pass claims queued rows: a backlog too large for the online limits moves to batch sessions. */
@@ -89,6 +87,7 @@ export class Outbox {
   hold?: (companyId: string, environment: KsefEnvironmentName) => Promise<boolean>;
   /** Rows this process holds a lease on right now: given back at shutdown, so another process need not wait it out. */
   private readonly leased = new Set<string>();
+  private readonly loop: WorkerLoop;
   /** Row updates of concurrent sends, written together (see Batcher). */
   private readonly updates: Batcher<{ id: string; values: RowChange & { updated_at: Date } }, Date>;
 
@@ -100,6 +99,7 @@ export class Outbox {
     private readonly logger: Logger,
   ) {
     this.updates = new Batcher(db, (items, connection) => this.writeChanges(items, connection));
+    this.loop = new WorkerLoop(() => this.tick(), config.outboxIntervalMs, (err) => logger.warn('outbox pass failed', { error: err.message }));
   }
 
   /**
@@ -321,18 +321,7 @@ export class Outbox {
   }
 
   start(): void {
-    if (this.config.outboxIntervalMs === 0 || !this.stopped) return;
-    this.stopped = false;
-    const loop = async () => {
-      let worked = 0;
-      try {
-        worked = await this.tick();
-      } catch (err) {
-        this.logger.warn('outbox pass failed', { error: (err as Error).message });
-      }
-      if (!this.stopped) this.timer = setTimeout(() => (this.running = loop()), worked > 0 ? 50 : this.config.outboxIntervalMs);
-    };
-    this.timer = setTimeout(() => (this.running = loop()), 0);
+    this.loop.start();
   }
 
   /** Rows leased to this process by another path too (the API's own first send). */
@@ -346,9 +335,7 @@ export class Outbox {
    * `attempt_session_reference`, so whoever takes it asks KSeF before sending anything again.
    */
   async stop(timeoutMs = 10_000): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await this.loop.stop(timeoutMs);
     await this.releaseLeases();
   }
 
