@@ -15,6 +15,8 @@ export interface AppConfig {
   authCacheTtlMs: number;
   /** How long a stopping server lets requests and the outbox's pass under way finish (then leases are given back). */
   shutdownTimeoutMs: number;
+  /** Chromium (for PDFs) is closed after this long without a render, and launched again by the next one; 0 keeps it. */
+  pdfIdleMs: number;
   /** express's `trust proxy`: which proxies' X-Forwarded-For names the client (login throttling counts per client). */
   trustProxy: boolean | string | number;
   bootstrap: {
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     batchBodyLimit: env.BATCH_BODY_LIMIT || '100mb',
     authCacheTtlMs: int(env.AUTH_CACHE_TTL_MS, 30_000, 'AUTH_CACHE_TTL_MS'),
     shutdownTimeoutMs: int(env.SHUTDOWN_TIMEOUT_MS, 10_000, 'SHUTDOWN_TIMEOUT_MS'),
+    pdfIdleMs: int(env.PDF_IDLE_MS, 300_000, 'PDF_IDLE_MS'),
     trustProxy: trustProxy(env.TRUST_PROXY),
     bootstrap: {
       adminEmail: env.ADMIN_EMAIL || undefined,

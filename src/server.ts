@@ -52,7 +52,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     settings: new CompanySettings(database.db),
     users: new Users(database.db),
     // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
-    documents: new LocalDocuments(new PdfRenderer()),
+    documents: new LocalDocuments(new PdfRenderer({ idleCloseMs: config.pdfIdleMs })),
     ksef: new KsefProxy(database.db, config, logger),
     logger,
     spec: loadSpec(),

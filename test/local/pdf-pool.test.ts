@@ -196,6 +196,22 @@ describe('PdfRenderer pool', () => {
     await expect(renderer.htmlToPdf(page('LATE'))).rejects.toBeInstanceOf(PdfClosedError);
   });
 
+  it('closes Chromium after idleCloseMs without a render, and the next render launches it again', async () => {
+    const renderer = new PdfRenderer({ idleCloseMs: 400 });
+    try {
+      expect(await pdfText(await renderer.htmlToPdf(page('FIRST')))).toContain('FIRST');
+      const pid = renderer.stats.browserPid as number;
+      expect(isAlive(pid)).toBe(true);
+      await until(() => !isAlive(pid), 'idle Chromium to exit');
+      expect(renderer.stats.browserPid).toBeUndefined();
+      expect(await pdfText(await renderer.htmlToPdf(page('AGAIN')))).toContain('AGAIN');
+      expect(renderer.stats.launches).toBe(2);
+      expect(renderer.stats.browserPid).not.toBe(pid);
+    } finally {
+      await renderer.close();
+    }
+  });
+
   it('rejects nonsense options', () => {
     expect(() => new PdfRenderer({ poolSize: 0 })).toThrow(/poolSize/);
     expect(() => new PdfRenderer({ renderTimeoutMs: -1 })).toThrow(/renderTimeoutMs/);

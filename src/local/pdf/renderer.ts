@@ -47,6 +47,11 @@ export interface PdfRendererOptions {
   recyclePageAfter?: number;
   /** Deadline of a Chromium launch (default 30000). */
   launchTimeoutMs?: number;
+  /**
+   * Chromium is closed after this long without a render (its processes cost ~150 MB+ idle) and launched again
+   * by the next one; 0 (default) keeps it running.
+   */
+  idleCloseMs?: number;
 }
 
 export interface HtmlToPdfOptions {
@@ -107,6 +112,8 @@ export class PdfRenderer {
   private readonly queueTimeoutMs: number;
   private readonly recyclePageAfter: number;
   private readonly launchTimeoutMs: number;
+  private readonly idleCloseMs: number;
+  private idleTimer: NodeJS.Timeout | undefined;
   /** Null when disabled (0 entries). */
   private readonly cache: LRUCache<string, Buffer> | null;
   private readonly inflight = new Map<string, Promise<Buffer>>();
@@ -141,6 +148,7 @@ export class PdfRenderer {
     this.queueTimeoutMs = positive(options.queueTimeoutMs, this.renderTimeoutMs, 'queueTimeoutMs');
     this.recyclePageAfter = positive(options.recyclePageAfter, 2000, 'recyclePageAfter');
     this.launchTimeoutMs = positive(options.launchTimeoutMs, 30_000, 'launchTimeoutMs');
+    this.idleCloseMs = nonNegative(options.idleCloseMs, 0, 'idleCloseMs');
     const cacheEntries = nonNegative(options.cacheEntries, 200, 'cacheEntries');
     const cacheMaxBytes = positive(options.cacheMaxBytes, 64 * 1024 * 1024, 'cacheMaxBytes');
     this.cache = cacheEntries > 0 ? new LRUCache<string, Buffer>({ max: cacheEntries, maxSize: cacheMaxBytes, sizeCalculation: (b) => b.length }) : null;
@@ -199,6 +207,7 @@ export class PdfRenderer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.idleTimer);
     for (const w of this.waiters.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new PdfClosedError('PDF renderer is closed'));
@@ -311,6 +320,7 @@ export class PdfRenderer {
 
   private acquireSlot(): Promise<void> {
     if (this.closed) return Promise.reject(new PdfClosedError('PDF renderer is closed'));
+    clearTimeout(this.idleTimer);
     if (this.active < this.maxConcurrency) {
       this.active++;
       this.counters.maxActive = Math.max(this.counters.maxActive, this.active);
@@ -342,7 +352,22 @@ export class PdfRenderer {
       next.resolve();
     } else {
       this.active--;
+      if (this.active === 0 && this.idleCloseMs > 0) {
+        clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(() => this.closeIdleBrowser(), this.idleCloseMs);
+        this.idleTimer.unref();
+      }
     }
+  }
+
+  /** No render for `idleCloseMs`: Chromium goes (gracefully); the next render launches a fresh one. */
+  private closeIdleBrowser(): void {
+    const handle = this.current;
+    if (this.active > 0 || this.launching || !handle) return;
+    this.current = null;
+    this.idle = [];
+    for (const p of this.openPages) if (p.handle === handle) this.openPages.delete(p);
+    void stopChromium(handle);
   }
 
   // Browser and pages ------------------------------------------------------------------------------
