@@ -6,6 +6,7 @@ import { KsefRejectedError } from '../errors';
 import type { SessionInvoice } from '../transport/api';
 import { PUBLISHED_LIMITS } from '../transport/limiter';
 import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session';
+import { isOwnDuplicate } from './own-duplicate';
 import { WorkerLoop } from './worker-loop';
 
 /** Rows per result update statement. */
@@ -237,7 +238,7 @@ export class BatchOutbox {
           error_code: null,
           error_message: null,
         });
-      } else if (item && item.status.code === 440 && (await this.ownDuplicate(companyId, environment, row.id, item))) {
+      } else if (item && (await isOwnDuplicate(this.db, companyId, environment, row.id, item))) {
         // This very file reached KSeF before (as the outbox treats KSeF's 440): it is sent, under the original number.
         const original = item.status.extensions!.originalKsefNumber!;
         const session = item.status.extensions?.originalSessionReferenceNumber ?? referenceNumber;
@@ -253,21 +254,6 @@ export class BatchOutbox {
     for (let i = 0; i < settlements.length; i += SETTLE_CHUNK) await this.settle(settlements.slice(i, i + SETTLE_CHUNK));
     if (settlements.length === rows.length) this.lastPolled.delete(referenceNumber);
     return settlements.length;
-  }
-
-  /** A 440 whose original number no other row of ours holds: the original is this very file. */
-  private async ownDuplicate(companyId: string, environment: KsefEnvironmentName, rowId: string, item: SessionInvoice): Promise<boolean> {
-    const original = item.status.extensions?.originalKsefNumber;
-    if (!original) return false;
-    const holder = await this.db
-      .selectFrom('synced_invoices')
-      .select('id')
-      .where('company_id', '=', companyId)
-      .where('environment', '=', environment)
-      .where('ksef_number', '=', original)
-      .where('id', '!=', rowId)
-      .executeTakeFirst();
-    return !holder;
   }
 
   /** One statement for many rows' results (only rows still `pending`: another process may have settled them). */

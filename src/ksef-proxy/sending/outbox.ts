@@ -8,6 +8,7 @@ import type { KsefClient } from '../transport/client';
 import { aesEncrypt, sha256Base64 } from '../transport/crypto';
 import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors';
 import type { OnlineSession, OnlineSessions } from './sessions';
+import { isOwnDuplicate } from './own-duplicate';
 import { WorkerLoop } from './worker-loop';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
@@ -258,20 +259,8 @@ export class Outbox {
   private async settle(row: OutboxRow, item: SessionInvoice): Promise<OutboxRow> {
     const code = item.status.code;
     if (code === 200) return this.markSent(row, item.ksefNumber!, row.session_reference_number!, item);
-    if (code === 440) {
-      const original = item.status.extensions?.originalKsefNumber;
-      if (original) {
-        const holder = await this.db
-          .selectFrom('synced_invoices')
-          .select('id')
-          .where('company_id', '=', row.company_id)
-          .where('environment', '=', row.environment)
-          .where('ksef_number', '=', original)
-          .where('id', '!=', row.id)
-          .executeTakeFirst();
-        // No other row of ours holds it: this very file reached KSeF before (a crash, a retry) - it is sent.
-        if (!holder) return this.markSent(row, original, item.status.extensions?.originalSessionReferenceNumber ?? row.session_reference_number!, null);
-      }
+    if (await isOwnDuplicate(this.db, row.company_id, row.environment, row.id, item)) {
+      return this.markSent(row, item.status.extensions!.originalKsefNumber!, item.status.extensions?.originalSessionReferenceNumber ?? row.session_reference_number!, null);
     }
     return this.update(row, {
       status: 'error',
