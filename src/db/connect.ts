@@ -4,9 +4,12 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { migrationProvider } from './migrations';
-import { PGliteDialect } from './pglite-dialect';
-import type { Database } from './schema';
+import { migrationProvider } from './migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+import { createRequire } from 'node:module';
+
+const requireFrom = createRequire(import.meta.url);
 
 export type DatabaseKind = 'postgres' | 'pglite';
 
@@ -81,7 +84,7 @@ const EMBEDDED_POSTGRES_SETTINGS = ['shared_buffers = 16MB', 'wal_buffers = 1MB'
  */
 async function initializeDataDir(dataDir: string): Promise<void> {
   if (fs.existsSync(path.join(dataDir, 'PG_VERSION'))) return;
-  const script = `const { PGlite } = require(${JSON.stringify(require.resolve('@electric-sql/pglite'))});
+  const script = `const { PGlite } = require(${JSON.stringify(requireFrom.resolve('@electric-sql/pglite'))});
     const db = new PGlite({ dataDir: process.argv[1] });
     db.waitReady.then(() => db.close()).then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });`;
   await new Promise<void>((resolve, reject) => {

@@ -1,11 +1,14 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 
-const root = path.join(__dirname, '..', '..');
+const requireFrom = createRequire(import.meta.url);
+
+const root = path.join(import.meta.dirname, '..', '..');
 /** A project outside the repository: it sees the SDK only through the tarball it installs. */
 const consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'fast-ksef-sdk-consumer-'));
 /** Asynchronous: the test server answering the consumer runs in this very process. */
@@ -50,7 +53,7 @@ export async function check(baseUrl: string): Promise<string | undefined> {
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
-  execFileSync(process.execPath, [require.resolve('tsx/cli'), 'scripts/sdk.ts'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } });
+  execFileSync(process.execPath, [requireFrom.resolve('tsx/cli'), 'scripts/sdk.ts'], { cwd: root, stdio: 'pipe', env: { ...process.env, NODE_OPTIONS: '' } });
   const tarball = npm(['pack', '--pack-destination', consumer], path.join(root, 'sdk')).trim().split('\n').pop()!;
   fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'sdk-consumer', version: '1.0.0', private: true }));
   npm(['install', '--prefer-offline', path.join(consumer, tarball)], consumer);
@@ -89,7 +92,7 @@ describe('the SDK package built by make sdk', () => {
 
   test("its declarations type the other project's code", () => {
     fs.writeFileSync(path.join(consumer, 'typed.ts'), consumerTypes);
-    const tsc = require.resolve('typescript/bin/tsc');
+    const tsc = requireFrom.resolve('typescript/bin/tsc');
     const args = ['--noEmit', '--strict', '--module', 'node16', '--moduleResolution', 'node16', '--target', 'es2022', '--lib', 'es2022,dom', 'typed.ts'];
     const compiled = spawnSync(process.execPath, [tsc, ...args], { cwd: consumer, encoding: 'utf8' });
     expect({ status: compiled.status, output: compiled.stdout }).toEqual({ status: 0, output: '' });

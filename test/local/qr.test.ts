@@ -3,7 +3,7 @@ import { KeyObject, X509Certificate, constants, createHash, generateKeyPairSync,
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import {
   CAPTION_CERTIFICATE,
@@ -14,9 +14,12 @@ import {
   qrHosts,
   qrPng,
   qrSvg,
-} from '../../src/local/qr';
-import { GLYPH_HEIGHT, glyph } from '../../src/local/qr/font';
-import { describeWithShared, readSample } from '../support/shared';
+} from '../../src/local/qr/index.js';
+import { GLYPH_HEIGHT, glyph } from '../../src/local/qr/font.js';
+import { describeWithShared, readSample } from '../support/shared.js';
+
+// jsqr's types declare an ES default export over CommonJS, so under NodeNext it sits on .default.
+const jsQR = jsQRModule.default;
 
 const KOD_I_FA3_VAT =
   'https://qr-test.ksef.mf.gov.pl/invoice/5265877635/02-02-2026/qCezuL3iwedb58monMMu5EfIMsZSkhf03yKG0bMKoB4';

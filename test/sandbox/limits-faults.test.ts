@@ -1,8 +1,8 @@
 import got from 'got';
-import { describeWithShared, readSample } from '../support/shared';
-import { bearer, exceptionCode, json } from './support/http';
-import { sendInvoiceRequest, Tokens } from './support/independent-client';
-import { authenticatedSession, BUYER_NIP, FakeClock, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { describeWithShared, readSample } from '../support/shared.js';
+import { bearer, exceptionCode, json } from './support/http.js';
+import { sendInvoiceRequest, Tokens } from './support/independent-client.js';
+import { authenticatedSession, BUYER_NIP, FakeClock, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 describeWithShared('sandbox: rate limits', () => {
   const clock = new FakeClock(new Date());
@@ -90,7 +90,7 @@ describeWithShared('sandbox: fault injection (/sandbox admin API)', () => {
 
   it('refuses connections during an outage while the admin API keeps working', async () => {
     expect((await t.admin.post('faults/outage', { json: { mode: 'refuse' } })).statusCode).toBe(200);
-    const error = await got(`${t.sandbox.apiUrl}/auth/challenge`, { method: 'POST', retry: 0, timeout: 5_000 }).catch((e: { code?: string }) => e);
+    const error = await got(`${t.sandbox.apiUrl}/auth/challenge`, { method: 'POST', retry: { limit: 0 }, timeout: { request: 5_000 } }).catch((e: { code?: string }) => e);
     expect(['ECONNRESET', 'EPIPE', 'ECONNREFUSED']).toContain((error as { code?: string }).code);
     expect((await t.admin.get('state')).body.faults.outage).toEqual({ mode: 'refuse', until: null });
     await t.admin.delete('faults/outage');

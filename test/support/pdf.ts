@@ -7,8 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
+
+// jsqr's types declare an ES default export over CommonJS, so under NodeNext it sits on .default.
+const jsQR = jsQRModule.default;
 
 const run = promisify(execFile);
 

@@ -1,6 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { createRequire } from 'node:module';
+
+const requireFrom = createRequire(import.meta.url);
 
 /** Every process below `pid` (Linux `pgrep -P`), deepest first. */
 function descendants(pid: number | undefined): number[] {
@@ -26,11 +29,11 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** `source`: src/main.ts through tsx (tests); `compiled`: dist/src/main.js with plain node (run `make build` first). */
 export async function spawnServer(env: Record<string, string>, entry: 'source' | 'compiled' = 'source'): Promise<ServerProcess> {
-  const args = entry === 'source' ? [require.resolve('tsx/cli'), 'src/main.ts'] : ['dist/src/main.js'];
+  const args = entry === 'source' ? [requireFrom.resolve('tsx/cli'), 'src/main.ts'] : ['dist/src/main.js'];
   const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, NODE_OPTIONS: '', PORT: '0', HOST: '127.0.0.1', ...env },

@@ -1,11 +1,14 @@
-import OpenAPIBackend from 'openapi-backend';
-import addFormats from 'ajv-formats';
+import { OpenAPIBackend } from 'openapi-backend';
+import ajvFormats from 'ajv-formats';
 import supertest from 'supertest';
-import { loadConfig } from '../../src/config';
-import { loadSpec } from '../../src/http/spec';
-import { silentLogger, type Logger } from '../../src/logger';
-import { type RunningServer, startServer } from '../../src/server';
-import { createTestDatabase, type TestDatabase } from './database';
+import { loadConfig } from '../../src/config.js';
+import { loadSpec } from '../../src/http/spec.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+// ajv-formats' types declare an ES default export over CommonJS, so under NodeNext it sits on .default.
+const addFormats = ajvFormats.default;
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'admin-password-1';

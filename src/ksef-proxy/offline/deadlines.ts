@@ -9,9 +9,9 @@
  * `offline24` (the taxpayer's choice) is not offered: API.md part A opens offline mode only during an outage.
  */
 import dayjs from 'dayjs';
-import timezone from 'dayjs/plugin/timezone';
-import utc from 'dayjs/plugin/utc';
-import type { OfflineMode } from '../../db/schema';
+import timezone from 'dayjs/plugin/timezone.js';
+import utc from 'dayjs/plugin/utc.js';
+import type { OfflineMode } from '../../db/schema.js';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);

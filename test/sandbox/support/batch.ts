@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import got from 'got';
 import { zipSync } from 'fflate';
-import { aesEncrypt, IndependentKsefClient, SessionKeys, sha256Base64 } from './independent-client';
+import { aesEncrypt, IndependentKsefClient, SessionKeys, sha256Base64 } from './independent-client.js';
 
 /** Building and sending batch packages as PROTOCOL.md §5 describes. */
 
@@ -73,5 +73,5 @@ export interface PartUploadRequest {
 
 /** §5.5: the given method, URL and headers exactly, raw bytes, no Authorization. */
 export async function uploadPart(upload: PartUploadRequest, body: Buffer, headers = upload.headers) {
-  return got(upload.url, { method: upload.method as 'PUT', headers, body, throwHttpErrors: false, retry: 0, timeout: 30_000 });
+  return got(upload.url, { method: upload.method as 'PUT', headers, body, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 30_000 } });
 }

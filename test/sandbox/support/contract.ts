@@ -1,8 +1,11 @@
 import fs from 'node:fs';
-import Ajv, { ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+import { Ajv, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import type { Hooks } from 'got';
-import { sharedPath } from '../../support/shared';
+import { sharedPath } from '../../support/shared.js';
+
+// ajv-formats' types declare an ES default export over CommonJS, so under NodeNext it sits on .default.
+const addFormats = ajvFormats.default;
 
 /**
  * Checks HTTP exchanges against the official KSeF OpenAPI document (../shared/ksef/official/open-api.json):
@@ -158,7 +161,7 @@ export class ContractValidator {
       beforeRequest: [
         (options) => {
           const json = (options as { json?: unknown }).json;
-          if (json !== undefined && !mode(options.context)) this.checkRequest(options.method, options.url.toString(), json);
+          if (json !== undefined && !mode(options.context)) this.checkRequest(options.method, String(options.url), json);
         },
       ],
       afterResponse: [

@@ -142,8 +142,8 @@ export class IndependentKsefClient {
     this.http = got.extend({
       prefixUrl: apiUrl,
       throwHttpErrors: false,
-      retry: 0,
-      timeout: 30_000,
+      retry: { limit: 0 },
+      timeout: { request: 30_000 },
       responseType: 'buffer',
       hooks,
     });
@@ -303,7 +303,7 @@ export class IndependentKsefClient {
 
   /** Pre-signed links (§4.5): a plain GET, no bearer. */
   async download(url: string): Promise<{ body: Buffer; hash?: string; status: number }> {
-    const response = await got(url, { throwHttpErrors: false, retry: 0, responseType: 'buffer', timeout: 30_000 });
+    const response = await got(url, { throwHttpErrors: false, retry: { limit: 0 }, responseType: 'buffer', timeout: { request: 30_000 } });
     return { body: response.body, hash: response.headers['x-ms-meta-hash'] as string | undefined, status: response.statusCode };
   }
 

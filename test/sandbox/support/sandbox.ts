@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import got, { OptionsOfBufferResponseBody, Response } from 'got';
-import { RunningSandbox, SandboxOptions, startSandbox } from '../../../src/sandbox';
-import { readSample, sampleNames } from '../../support/shared';
-import { contract } from './contract';
-import { IndependentKsefClient, SessionKeys, Tokens } from './independent-client';
+import { RunningSandbox, SandboxOptions, startSandbox } from '../../../src/sandbox/index.js';
+import { readSample, sampleNames } from '../../support/shared.js';
+import { contract } from './contract.js';
+import { IndependentKsefClient, SessionKeys, Tokens } from './independent-client.js';
 
 /** Starting sandboxes for tests, with every KSeF exchange checked against the official contract. */
 
@@ -62,15 +62,15 @@ export async function startTestSandbox(options: SandboxOptions = {}): Promise<Te
   const http = got.extend({
     prefixUrl: sandbox.apiUrl,
     throwHttpErrors: false,
-    retry: 0,
-    timeout: 30_000,
+    retry: { limit: 0 },
+    timeout: { request: 30_000 },
     hooks,
     context: { contract: 'responses-only' },
   });
   const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE') => (url: string, options: RawOptions = {}) =>
     http(url, { ...options, method, responseType: 'buffer' });
   const raw: RawClient = { get: call('GET'), post: call('POST'), put: call('PUT'), delete: call('DELETE') };
-  const adminHttp = got.extend({ prefixUrl: `${sandbox.url}/sandbox`, throwHttpErrors: false, retry: 0, timeout: 60_000 });
+  const adminHttp = got.extend({ prefixUrl: `${sandbox.url}/sandbox`, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 } });
   const adminCall = (method: 'GET' | 'POST' | 'PUT' | 'DELETE') => (url: string, options: { json?: Record<string, unknown> } = {}) =>
     adminHttp(url, { ...options, method, responseType: 'json' }) as Promise<Response<any>>;
   const admin: AdminClient = { get: adminCall('GET'), post: adminCall('POST'), put: adminCall('PUT'), delete: adminCall('DELETE') };
