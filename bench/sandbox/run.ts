@@ -3,7 +3,7 @@
  * Sandbox and client share this one Node process, i.e. one core; processing delays 0, rate limits off.
  * The client encrypts everything before the clock starts, so the figures are the sandbox's (HTTP, JSON,
  * hashing, AES, XML checks, numbering, UPO).
- * Options: BENCH_INVOICES (default 2000), BENCH_CONCURRENCY (default 16), BENCH_XSD_DIR (XSD validation on).
+ * Options: BENCH_INVOICES (default 2000), BENCH_CONCURRENCY (default 16).
  */
 import { constants, createCipheriv, createHash, publicEncrypt, randomBytes, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -61,7 +61,7 @@ function invoice(i: number, run: string): Buffer {
 }
 
 async function main() {
-  const sandbox = await startSandbox({ port: 0, xsdDir: process.env.BENCH_XSD_DIR });
+  const sandbox = await startSandbox({ port: 0 });
   const api = sandbox.apiUrl;
   try {
     const certs = (await request(`${api}/security/public-key-certificates`, 'GET')).json as Array<{ certificate: string; publicKeyId: string; usage: string[] }>;
@@ -136,7 +136,7 @@ async function main() {
 
     const seconds = (from: bigint, to: bigint) => Number(to - from) / 1e9;
     const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-    console.log(`KSeF sandbox benchmark — ${COUNT} invoices (${bodies[0].invoiceSize} B each), concurrency ${CONCURRENCY}, XSD ${process.env.BENCH_XSD_DIR ? 'on' : 'off'}`);
+    console.log(`KSeF sandbox benchmark — ${COUNT} invoices (${bodies[0].invoiceSize} B each), concurrency ${CONCURRENCY}, XSD always on`);
     console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores, load average ${os.loadavg()[0].toFixed(1)}), node ${process.version}; sandbox + client on one event loop`);
     console.log(`accepted (202):          ${(COUNT / seconds(started, sentAt)).toFixed(0)} invoices/s`);
     console.log(`processed to 200:        ${(COUNT / seconds(started, processedAt)).toFixed(0)} invoices/s (${seconds(started, processedAt).toFixed(2)} s)`);

@@ -27,7 +27,7 @@ export interface RunningSandbox {
 
 export function createSandboxApp(options: SandboxOptions = {}): { app: Express; state: SandboxState } {
   const resolved = resolveOptions(options);
-  const validator = resolved.xsdDir ? new Fa3SchemaValidator(resolved.xsdDir) : undefined;
+  const validator = new Fa3SchemaValidator();
   const state = new SandboxState(resolved);
   return { app: buildApp(state, validator), state };
 }

@@ -6,7 +6,7 @@ import { SandboxOptions } from './options.js';
  * SANDBOX_PORT (4010), SANDBOX_HOST (127.0.0.1), SANDBOX_PUBLIC_BASE_URL, SANDBOX_TOKEN_MODE (open|strict),
  * SANDBOX_RATE_LIMITS (off|published), SANDBOX_AUTH_DELAY_MS, SANDBOX_PROCESSING_DELAY_MS,
  * SANDBOX_PERMANENT_STORAGE_DELAY_MS, SANDBOX_ACCESS_TOKEN_TTL_SECONDS, SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
- * SANDBOX_XSD_DIR, SANDBOX_FAULTS=1 (admin API under /sandbox), SANDBOX_EXPORT_PART_BYTES (export part size, default 50 MB),
+ * SANDBOX_FAULTS=1 (admin API under /sandbox), SANDBOX_EXPORT_PART_BYTES (export part size, default 50 MB),
  * SANDBOX_EXPORT_INVOICE_LIMIT (invoices per export package, default 10 000).
  */
 
@@ -37,7 +37,6 @@ async function main() {
     permanentStorageDelayMs: numberFromEnv('SANDBOX_PERMANENT_STORAGE_DELAY_MS'),
     accessTokenTtlSeconds: numberFromEnv('SANDBOX_ACCESS_TOKEN_TTL_SECONDS'),
     refreshTokenTtlSeconds: numberFromEnv('SANDBOX_REFRESH_TOKEN_TTL_SECONDS'),
-    xsdDir: process.env.SANDBOX_XSD_DIR || undefined,
     exportPartBytes: numberFromEnv('SANDBOX_EXPORT_PART_BYTES'),
     exportInvoiceLimit: numberFromEnv('SANDBOX_EXPORT_INVOICE_LIMIT'),
     faultsEnabled: ['1', 'true', 'yes'].includes((process.env.SANDBOX_FAULTS ?? '').toLowerCase()),

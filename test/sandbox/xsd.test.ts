@@ -1,14 +1,14 @@
 import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
 import { Fa3SchemaValidator } from '../../src/sandbox/invoices/xsd.js';
-import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
+import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 import { authenticatedSession, invoiceVariant, OpenSession, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
-describeWithShared('sandbox: full FA(3) XSD validation (xsdDir)', () => {
+describeWithShared('sandbox: full FA(3) XSD validation, always on', () => {
   let t: TestSandbox;
   let s: OpenSession;
 
   beforeAll(async () => {
-    t = await startTestSandbox({ xsdDir: sharedPath('ksef', 'xsd') });
+    t = await startTestSandbox();
     s = await authenticatedSession(t.client);
   });
   afterAll(() => t.close());
@@ -28,7 +28,7 @@ describeWithShared('sandbox: full FA(3) XSD validation (xsdDir)', () => {
   });
 
   it('validates what the admin API generates for seeding, for every invoice kind', async () => {
-    const validator = new Fa3SchemaValidator(sharedPath('ksef', 'xsd'));
+    const validator = new Fa3SchemaValidator();
     const docs = ['VAT', 'ZAL', 'KOR', 'ROZ', 'UPR', 'KOR_ZAL', 'KOR_ROZ'].map((kind) =>
       Buffer.from(
         generateFa3({

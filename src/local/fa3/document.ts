@@ -2,10 +2,11 @@
  * Layer (a): from bytes to a parsed FA(3) document — emptiness, encoding, well-formedness, root element,
  * namespace and form code — plus the byte-level facts rules F1/F2 judge.
  */
+import { type LibxmlDocument, withParsedXml } from '../../xml/parse.js';
+import { XmlSyntaxError, type XmlDocument, type XmlElement } from '../../xml/tree.js';
+import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from './constants.js';
 import { ValidationIssue } from './issues.js';
 import { DocumentFacts } from './rules.js';
-import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from './schema.js';
-import { LineIndex, XmlDocument, XmlElement, XmlSyntaxError, parseXml } from './xml.js';
 
 const FA2_NAMESPACE = 'http://crd.gov.pl/wzor/2023/06/29/12648/';
 
@@ -17,17 +18,20 @@ const DISCOURAGED = new RegExp(
   'u',
 );
 
-export type ReadResult =
-  | { ok: true; document: XmlDocument; facts: DocumentFacts }
+export type ReadResult<T = undefined> =
+  | { ok: true; document: XmlDocument; facts: DocumentFacts; inspected: T }
   | { ok: false; issues: ValidationIssue[] };
 
-const fatal = (code: string, message: string, line?: number): ReadResult => ({
+const fatal = (code: string, message: string, line?: number): { ok: false; issues: ValidationIssue[] } => ({
   ok: false,
   issues: [{ path: '/', message, code, ...(line !== undefined ? { line } : {}) }],
 });
 
-/** Decodes and parses the bytes; fails when they are not a well-formed UTF-8 XML document. */
-export function readDocument(xml: Buffer): ReadResult {
+/**
+ * Decodes and parses the bytes; fails when they are not a well-formed UTF-8 XML document. `inspect` sees
+ * libxml2's own document while it is alive (schema validation needs it).
+ */
+export function readDocument<T = undefined>(xml: Buffer, inspect?: (document: XmlDocument, native: LibxmlDocument) => T): ReadResult<T> {
   if (xml.length === 0 || /^[ \t\r\n]*$/.test(xml.toString('latin1'))) {
     return fatal('EMPTY', 'The body is empty: expected an FA(3) invoice as XML');
   }
@@ -45,8 +49,9 @@ export function readDocument(xml: Buffer): ReadResult {
     return fatal('XML', "The body is not XML (it does not start with '<'): expected an FA(3) invoice", 1);
   }
   let document: XmlDocument;
+  let inspected: T;
   try {
-    document = parseXml(text);
+    [document, inspected] = withParsedXml(xml, (doc, native) => [doc, inspect?.(doc, native) as T] as const);
   } catch (e) {
     if (e instanceof XmlSyntaxError) return fatal('XML', `Not well-formed XML: ${e.message}`, e.line);
     throw e;
@@ -59,10 +64,10 @@ export function readDocument(xml: Buffer): ReadResult {
     xmlVersion: document.declaration?.version,
     processingInstructions: document.processingInstructions,
     discouragedCharacter: discouraged
-      ? { codePoint: discouraged[0].codePointAt(0)!, line: new LineIndex(text).locate(discouraged.index).line }
+      ? { codePoint: discouraged[0].codePointAt(0)!, line: text.slice(0, discouraged.index).split('\n').length }
       : undefined,
   };
-  return { ok: true, document, facts };
+  return { ok: true, document, facts, inspected };
 }
 
 /** Root element, namespace and form code: is this an FA(3) invoice at all? */

@@ -39,5 +39,4 @@ export type {
   TransactionTerms,
   Transport,
 } from './model.js';
-export { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE, INVOICE_KINDS, TAX_RATES } from './schema.js';
-export { FA3_XSD_FILE } from './xsd.js';
+export { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE, INVOICE_KINDS, TAX_RATES } from './constants.js';

@@ -1,17 +1,16 @@
 /**
- * The FA(3) validator: (a) bytes, well-formedness, namespace and form code; (b) structure against our
- * transcription of the schema; (c) business rules (FA3.md §6); (d) the official XSD through xmllint when a
- * schema directory is configured. Later layers run only when (a) and (b) pass: on a broken document they
- * would only repeat the same problem in other words.
+ * The FA(3) validator: (a) bytes, well-formedness, namespace and form code; (b) the official XSD, compiled
+ * once by libxml2; (c) business rules (FA3.md §6) on top. Later layers run only when the earlier pass: on a
+ * broken document they would only repeat the same problem in other words.
  */
 import { checkIdentity, readDocument } from './document.js';
 import { ValidationIssue } from './issues.js';
 import { Fa3Invoice, buildInvoice } from './model.js';
 import { Environment, ValidationMode, documentRules, invoiceRules } from './rules.js';
-import { FA3_NAMESPACE, FAKTURA } from './schema.js';
-import { checkElement } from './structure.js';
+import { fa3Schema, schemaErrors } from '../../xml/schemas.js';
+import { FA3_NAMESPACE } from './constants.js';
+import { schemaIssue } from './schema-issues.js';
 import { InvoiceSummary, summarize } from './summary.js';
-import { validateWithXsd } from './xsd.js';
 
 export interface ValidateOptions {
   /** 'issue' (default): our own invoice before sending. 'ingest': already accepted by KSeF, rules only warn. */
@@ -20,8 +19,6 @@ export interface ValidateOptions {
   environment?: Environment;
   /** Today in Europe/Warsaw, YYYY-MM-DD (D1/D2); default: the current date there. */
   today?: string;
-  /** Directory with schemat_FA(3)_v1-0E.xsd and bazowe/*.xsd; default: env KSEF_XSD_DIR; none: layer (d) off. */
-  xsdDir?: string;
 }
 
 export interface ValidationResult {
@@ -77,16 +74,18 @@ export async function validateFa3(xml: Buffer, options: ValidateOptions = {}): P
   const mode = options.mode ?? 'issue';
   const environment = options.environment ?? 'prod';
   const today = options.today ?? warsawDate.format(new Date());
-  const xsdDir = options.xsdDir ?? (process.env.KSEF_XSD_DIR || undefined);
   if (!MODES.includes(mode)) throw new TypeError(`mode must be one of ${MODES.join(', ')}`);
   if (!ENVIRONMENTS.includes(environment)) throw new TypeError(`environment must be one of ${ENVIRONMENTS.join(', ')}`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new TypeError('today must be YYYY-MM-DD');
   const ruleOptions = { mode, environment, today };
 
-  const read = readDocument(xml);
+  const read = readDocument(xml, (document, native) => {
+    const identity = checkIdentity(document.root);
+    return { identity, schema: identity.length > 0 ? [] : schemaErrors(fa3Schema(), native).map((d) => schemaIssue(d, document.root)) };
+  });
   if (!read.ok) return { valid: false, errors: read.issues, warnings: [] };
   const root = read.document.root;
-  const identity = checkIdentity(root);
+  const { identity, schema } = read.inspected;
   if (identity.length > 0) return { valid: false, errors: identity, warnings: [] };
 
   const hasAttachment = root.children.some((c) => c.local === 'Zalacznik' && c.ns === FA3_NAMESPACE);
@@ -94,13 +93,11 @@ export async function validateFa3(xml: Buffer, options: ValidateOptions = {}): P
   const errors = [...bytes.errors];
   const warnings = [...bytes.warnings];
 
-  const structure = checkElement(root, FAKTURA);
-  if (structure.length > 0) return { valid: false, errors: [...errors, ...capped(structure)], warnings };
+  if (schema.length > 0) return { valid: false, errors: [...errors, ...capped(schema)], warnings };
 
-  const xsd = xsdDir ? validateWithXsd(xml, xsdDir, root) : Promise.resolve([]);
   const invoice = buildInvoice(root);
   const rules = invoiceRules(invoice, ruleOptions);
-  errors.push(...(await xsd), ...rules.errors);
+  errors.push(...rules.errors);
   warnings.push(...rules.warnings);
   return { valid: errors.length === 0, errors, warnings, invoice, summary: summarize(invoice) };
 }

@@ -1,7 +1,8 @@
 import { InvoiceFacts, InvoiceType, PartyIdentifier } from '../model.js';
 import { NIP } from '../util/ids.js';
 import { isCalendarDate } from '../util/time.js';
-import { childOf, childrenOf, parseXml, XmlElement, XmlSyntaxError } from '../util/xml.js';
+import { parseXml } from '../../xml/parse.js';
+import { attributeValue, childNamed as childOf, childrenNamed as childrenOf, XmlSyntaxError, type XmlElement } from '../../xml/tree.js';
 
 /**
  * The structural checks KSeF makes on every FA(3) document before (or without) the XSD: UTF-8 without a
@@ -74,7 +75,9 @@ function parse(bytes: Buffer): { root?: XmlElement; problems: string[] } {
   }
   if (INVALID_CHARS.test(xml)) return { problems: ['Nieprawidłowy XML: dokument zawiera niedozwolone znaki sterujące.'] };
   try {
-    return { root: parseXml(xml), problems: [] };
+    const document = parseXml(bytes);
+    if (document.processingInstructions.length > 0) return { problems: ['Nieprawidłowy XML: instrukcje przetwarzania są niedozwolone.'] };
+    return { root: document.root, problems: [] };
   } catch (err) {
     if (err instanceof XmlSyntaxError) return { problems: [`Nieprawidłowy XML: ${err.message}.`] };
     throw err;
@@ -84,10 +87,10 @@ function parse(bytes: Buffer): { root?: XmlElement; problems: string[] } {
 export function readFa3(bytes: Buffer): Fa3Reading {
   const { root: doc, problems: syntax } = parse(bytes);
   if (!doc) return { ok: false, details: syntax };
-  if (doc.name !== 'Faktura' || doc.ns !== FA3_NAMESPACE) {
+  if (doc.local !== 'Faktura' || doc.ns !== FA3_NAMESPACE) {
     return {
       ok: false,
-      details: [`Nieprawidłowy XML: oczekiwano elementu głównego {${FA3_NAMESPACE}}Faktura, otrzymano {${doc.ns ?? ''}}${doc.name}.`],
+      details: [`Nieprawidłowy XML: oczekiwano elementu głównego {${FA3_NAMESPACE}}Faktura, otrzymano {${doc.ns ?? ''}}${doc.local}.`],
     };
   }
   const problems: string[] = [];
@@ -95,7 +98,8 @@ export function readFa3(bytes: Buffer): Fa3Reading {
   const form = childOf(childOf(doc, 'Naglowek'), 'KodFormularza');
   if (!form) problems.push('Brak elementu Naglowek/KodFormularza.');
   else {
-    const { kodSystemowy = '', wersjaSchemy = '' } = form.attributes;
+    const kodSystemowy = attributeValue(form, 'kodSystemowy') ?? '';
+    const wersjaSchemy = attributeValue(form, 'wersjaSchemy') ?? '';
     if (kodSystemowy !== 'FA (3)') problems.push(`Nieprawidłowy kodSystemowy formularza: "${kodSystemowy}" (oczekiwano "FA (3)").`);
     if (wersjaSchemy !== '1-0E') problems.push(`Nieprawidłowa wersjaSchemy formularza: "${wersjaSchemy}" (oczekiwano "1-0E").`);
     if (text(form) !== 'FA') problems.push('Nieprawidłowa wartość KodFormularza (oczekiwano "FA").');
