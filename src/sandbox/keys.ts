@@ -1,7 +1,7 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { sha256Base64 } from './util/crypto';
-import { basicConstraints, keyUsage, rsaSigningKey, x509 } from './util/x509';
+import { sha256Base64 } from './util/crypto.js';
+import { basicConstraints, keyUsage, rsaSigningKey, x509 } from './util/x509.js';
 
 export type KeyUsage = 'KsefTokenEncryption' | 'SymmetricKeyEncryption';
 

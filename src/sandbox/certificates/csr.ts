@@ -17,8 +17,8 @@ import {
 } from '@peculiar/asn1-rsa';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, AttributeValue } from '@peculiar/asn1-x509';
-import { ksef } from '../http/errors';
-import { SubjectAttribute } from './subject';
+import { ksef } from '../http/errors.js';
+import { SubjectAttribute } from './subject.js';
 
 /**
  * PKCS#10 certificate requests (RFC 2986) as `POST /certificates/enrollments` takes them, checked against

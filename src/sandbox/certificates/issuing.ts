@@ -1,11 +1,11 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CertificateAuthority } from '../keys';
-import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model';
-import { SandboxState } from '../state';
-import { addMonths } from '../util/time';
-import { basicConstraints, keyUsage, x509 } from '../util/x509';
-import { enrollmentData, subjectName } from './subject';
+import { CertificateAuthority } from '../keys.js';
+import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model.js';
+import { SandboxState } from '../state.js';
+import { addMonths } from '../util/time.js';
+import { basicConstraints, keyUsage, x509 } from '../util/x509.js';
+import { enrollmentData, subjectName } from './subject.js';
 
 /** Issuing KSeF certificates: limits, the asynchronous processing of requests, and the certificates themselves. */
 

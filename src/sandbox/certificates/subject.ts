@@ -1,4 +1,4 @@
-import { x509 } from '../util/x509';
+import { x509 } from '../util/x509.js';
 
 /**
  * The subject a KSeF certificate is issued to: `GET /certificates/enrollments/data` returns it, the CSR

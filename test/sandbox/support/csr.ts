@@ -4,8 +4,8 @@ import { id_ecdsaWithSHA256 } from '@peculiar/asn1-ecc';
 import { id_md5WithRSAEncryption, id_mgf1, id_RSASSA_PSS, id_sha256, id_sha256WithRSAEncryption, RsaSaPssParams } from '@peculiar/asn1-rsa';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
-import { SUBJECT_ATTRIBUTES } from '../../../src/sandbox/certificates/subject';
-import { x509 } from '../../../src/sandbox/util/x509';
+import { SUBJECT_ATTRIBUTES } from '../../../src/sandbox/certificates/subject.js';
+import { x509 } from '../../../src/sandbox/util/x509.js';
 
 /**
  * PKCS#10 certificate requests (RFC 2986) built the way a KSeF client builds them from
