@@ -1,17 +1,7 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as der from './util/der.js';
 import { sha256Base64 } from './util/crypto.js';
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  extension,
-  keyIdentifier,
-  keyUsage,
-  name,
-  rsaSignedCertificate,
-  subjectKeyIdentifier,
-} from './util/x509.js';
+import { basicConstraints, keyUsage, rsaSigningKey, x509 } from './util/x509.js';
 
 export type KeyUsage = 'KsefTokenEncryption' | 'SymmetricKeyEncryption';
 
@@ -31,11 +21,11 @@ export interface PublicKeyEntry {
 export interface CertificateAuthority {
   certificateDer: Buffer;
   /** Its subject, the issuer of every certificate it signs. */
-  name: Buffer;
-  /** Subject key identifier, the authority key identifier of what it signs. */
-  keyIdentifier: Buffer;
+  name: x509.Name;
+  /** Subject key identifier (hex), the authority key identifier of what it signs. */
+  keyIdentifier: string;
   publicKey: KeyObject;
-  privateKey: KeyObject;
+  signingKey: CryptoKey;
 }
 
 /**
@@ -64,11 +54,11 @@ const generateRsa = promisify(generateKeyPair);
 
 const YEAR_MS = 365 * 24 * 3_600_000;
 
-function sandboxName(commonName: string): Buffer {
-  return name([
-    ['2.5.4.6', der.printableString('PL')],
-    ['2.5.4.10', der.utf8String('Fast KSeF sandbox (not the Ministry of Finance)')],
-    ['2.5.4.3', der.utf8String(commonName)],
+function sandboxName(commonName: string): x509.Name {
+  return new x509.Name([
+    { '2.5.4.6': [{ printableString: 'PL' }] },
+    { '2.5.4.10': [{ utf8String: 'Fast KSeF sandbox (not the Ministry of Finance)' }] },
+    { '2.5.4.3': [{ utf8String: commonName }] },
   ]);
 }
 
@@ -81,22 +71,21 @@ async function createEntry(usage: KeyUsage, now: Date, serial: Buffer): Promise<
   const validTo = new Date(validFrom.getTime() + 2 * YEAR_MS);
   const subject = sandboxName(`KSeF sandbox ${usage}`);
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const certificateDer = rsaSignedCertificate(
-    {
-      serial,
-      issuer: subject,
-      subject,
-      validFrom,
-      validTo,
-      spki,
-      extensions: [
-        extension('2.5.29.19', true, basicConstraints(false)),
-        // keyEncipherment + dataEncipherment: these keys only ever decrypt.
-        extension('2.5.29.15', true, keyUsage(0x30)),
-      ],
-    },
-    privateKey,
-  );
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    issuer: subject,
+    subject,
+    notBefore: validFrom,
+    notAfter: validTo,
+    publicKey: spki,
+    signingKey: await rsaSigningKey(privateKey),
+    extensions: [
+      basicConstraints(false),
+      // These keys only ever decrypt.
+      keyUsage(x509.KeyUsageFlags.keyEncipherment | x509.KeyUsageFlags.dataEncipherment),
+    ],
+  });
+  const certificateDer = Buffer.from(certificate.rawData);
   return {
     usage,
     certificateDer,
@@ -113,27 +102,26 @@ async function createAuthority(now: Date, serial: Buffer): Promise<CertificateAu
   const validFrom = validFromAt(now);
   const subject = sandboxName('KSeF sandbox CA');
   const spki = publicKey.export({ type: 'spki', format: 'der' });
-  const id = keyIdentifier(spki);
-  const certificateDer = rsaSignedCertificate(
-    {
-      serial,
-      issuer: subject,
-      subject,
-      validFrom,
-      // Outlives every certificate it signs (2 years from a validFrom the client may put ahead).
-      validTo: new Date(validFrom.getTime() + 10 * YEAR_MS),
-      spki,
-      extensions: [
-        extension('2.5.29.19', true, basicConstraints(true)),
-        // keyCertSign + cRLSign.
-        extension('2.5.29.15', true, keyUsage(0x06)),
-        extension('2.5.29.14', false, subjectKeyIdentifier(id)),
-        extension('2.5.29.35', false, authorityKeyIdentifier(id)),
-      ],
-    },
-    privateKey,
-  );
-  return { certificateDer, name: subject, keyIdentifier: id, publicKey, privateKey };
+  // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
+  const keyIdentifier = Buffer.from(await new x509.PublicKey(spki).getKeyIdentifier()).toString('hex');
+  const signingKey = await rsaSigningKey(privateKey);
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: serial.toString('hex'),
+    issuer: subject,
+    subject,
+    notBefore: validFrom,
+    // Outlives every certificate it signs (2 years from a validFrom the client may put ahead).
+    notAfter: new Date(validFrom.getTime() + 10 * YEAR_MS),
+    publicKey: spki,
+    signingKey,
+    extensions: [
+      basicConstraints(true),
+      keyUsage(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign),
+      new x509.SubjectKeyIdentifierExtension(keyIdentifier),
+      new x509.AuthorityKeyIdentifierExtension(keyIdentifier),
+    ],
+  });
+  return { certificateDer: Buffer.from(certificate.rawData), name: subject, keyIdentifier, publicKey, signingKey };
 }
 
 export async function createKeyStore(now: Date, random: (bytes: number) => Buffer): Promise<KeyStore> {

@@ -3,7 +3,7 @@ import { constants, createPrivateKey, generateKeyPairSync, randomBytes, sign, ve
 import { readCertificateRequest } from '../../src/sandbox/certificates/csr.js';
 import { subjectDifferences } from '../../src/sandbox/certificates/subject.js';
 import { KsefError } from '../../src/sandbox/http/errors.js';
-import { children, DerError, readDer, readOid } from '../../src/sandbox/util/der-reader.js';
+import { x509 } from '../../src/sandbox/util/x509.js';
 import { describeWithShared, sharedPath } from '../support/shared.js';
 import { buildCsr, SIGNATURE_ALGORITHMS } from './support/csr.js';
 import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
@@ -34,19 +34,14 @@ interface ListItem {
 const rsaKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ecKeys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 
-/** The DER value (a BIT STRING) of the certificate's keyUsage extension. */
-function keyUsageOf(certificateDer: Buffer): Buffer | undefined {
-  const [tbs] = children(readDer(certificateDer));
-  const [extensions] = children(children(tbs).find((n) => n.tag === 0xa3));
-  for (const ext of children(extensions)) {
-    const [id, ...rest] = children(ext);
-    if (readOid(id) === '2.5.29.15') return rest[rest.length - 1].content;
-  }
-  return undefined;
+/** The certificate's keyUsage extension: its criticality and DER value (a BIT STRING). */
+function keyUsageOf(certificateDer: Buffer): { critical: boolean; value: Buffer } | undefined {
+  const extension = new x509.X509Certificate(new Uint8Array(certificateDer)).getExtension(x509.KeyUsagesExtension);
+  return extension ? { critical: extension.critical, value: Buffer.from(extension.value) } : undefined;
 }
 
-const DIGITAL_SIGNATURE = Buffer.from([0x03, 0x02, 0x07, 0x80]);
-const NON_REPUDIATION = Buffer.from([0x03, 0x02, 0x06, 0x40]);
+const DIGITAL_SIGNATURE = { critical: true, value: Buffer.from([0x03, 0x02, 0x07, 0x80]) };
+const NON_REPUDIATION = { critical: true, value: Buffer.from([0x03, 0x02, 0x06, 0x40]) };
 
 const spkiOf = (key: { export(o: { type: 'spki'; format: 'der' }): Buffer }) => key.export({ type: 'spki', format: 'der' });
 
@@ -398,14 +393,15 @@ describeWithShared('sandbox: certificate limits', () => {
 });
 
 describeWithShared('sandbox: reading certificate requests', () => {
-  const codeOf = (fn: () => unknown) => {
+  const refusalOf = (fn: () => unknown) => {
     try {
       fn();
     } catch (err) {
-      return (err as KsefError).code;
+      return err as KsefError;
     }
     return undefined;
   };
+  const codeOf = (fn: () => unknown) => refusalOf(fn)?.code;
   const spec = JSON.parse(fs.readFileSync(sharedPath('ksef', 'official', 'open-api.json'), 'utf8'));
 
   it('accepts the official example CSR (RSA-2048, RSA-PSS) and finds in it exactly the official example enrollment data', () => {
@@ -424,11 +420,26 @@ describeWithShared('sandbox: reading certificate requests', () => {
     expect(codeOf(() => readCertificateRequest(forged))).toBe(25004);
   });
 
-  it('reads only strict DER', () => {
-    expect(() => readDer(Buffer.from([0x30, 0x80, 0x00, 0x00]))).toThrow(DerError); // indefinite length
-    expect(() => readDer(Buffer.from([0x30, 0x81, 0x01, 0x05]))).toThrow('non-minimal DER length');
-    expect(() => readDer(Buffer.from([0x04, 0x02, 0x01]))).toThrow('truncated DER');
-    expect(() => readDer(Buffer.from([0x05, 0x00, 0x00]))).toThrow('trailing bytes after DER');
-    expect(readOid(readDer(Buffer.from('06092a864886f70d01010a', 'hex')))).toBe('1.2.840.113549.1.1.10');
+  it('reads only strict DER, and subject values only in the string types of X.500 names', () => {
+    const data = { commonName: 'Podmiot 5265877635', countryName: 'PL' };
+    const csr = buildCsr(data, rsaKeys);
+    expect(csr.subarray(0, 2)).toEqual(Buffer.from([0x30, 0x82])); // a two-byte length follows
+    const body = csr.subarray(4);
+    expect(codeOf(() => readCertificateRequest(csr))).toBeUndefined();
+    const notDer = [
+      Buffer.concat([Buffer.from([0x30, 0x80]), body, Buffer.from([0, 0])]), // indefinite length
+      Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), csr.subarray(2)]), // non-minimal length
+      csr.subarray(0, -1), // truncated
+      Buffer.concat([csr, Buffer.from([0])]), // trailing bytes
+    ];
+    for (const bytes of notDer) {
+      const refusal = refusalOf(() => readCertificateRequest(bytes));
+      expect(refusal?.code).toBe(25004);
+      expect(refusal?.details[0]).toMatch(/^CSR nie jest poprawnym żądaniem PKCS#10 w DER: /);
+    }
+    // '@' is no PrintableString character (countryName is one).
+    const refusal = refusalOf(() => readCertificateRequest(buildCsr({ ...data, countryName: 'P@' }, rsaKeys)));
+    expect(refusal?.code).toBe(25004);
+    expect(refusal?.details).toEqual(['CSR nie jest poprawnym żądaniem PKCS#10 w DER: invalid PrintableString.']);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { unzipSync } from 'fflate';
 import { describeWithShared } from '../support/shared.js';
@@ -202,6 +203,38 @@ describeWithShared('sandbox: invoice retrieval, metadata queries and exports', (
 
     const unknown = await t.raw.get('invoices/exports/20260101-EH-0000000000-0000000000-00', { headers: bearer(buyer.accessToken) });
     expect(exceptionCode(unknown)).toBe(21175);
+  });
+
+  it('exports a TarGz package that GNU tar reads: the same {ksefNumber}.xml and _metadata.json files', async () => {
+    const keys = { key: randomBytes(32), iv: randomBytes(16) };
+    const started = await t.client.call<{ referenceNumber: string }>('POST', 'invoices/exports', {
+      bearer: buyer.accessToken,
+      json: {
+        encryption: await t.client.encryptionFor(keys),
+        compressionType: 'TarGz',
+        filters: { subjectType: 'Subject2', dateRange: { ...range(base - 1), restrictToPermanentStorageHwmDate: true } },
+      },
+      expected: 201,
+    });
+    let status: Record<string, any>;
+    do status = await t.client.call('GET', `invoices/exports/${started.referenceNumber}`, { bearer: buyer.accessToken, expected: 200 });
+    while (status.status.code === 100);
+    expect(status.package).toMatchObject({ invoiceCount: 300, isTruncated: true });
+    const parts = [];
+    for (const part of status.package.parts) {
+      expect(part.partName).toMatch(/\.tar\.gz\.aes$/);
+      const decipher = createDecipheriv('aes-256-cbc', keys.key, keys.iv);
+      const encrypted = (await t.client.download(part.url)).body;
+      parts.push(Buffer.concat([decipher.update(encrypted), decipher.final()]));
+    }
+    const archive = Buffer.concat(parts);
+    const tar = (...args: string[]) => execFileSync('tar', ['-z', ...args], { input: archive, maxBuffer: 64 * 1024 * 1024 });
+    const names = tar('-t').toString('utf8').trim().split('\n');
+    expect(names).toHaveLength(301);
+    expect(names[300]).toBe('_metadata.json');
+    const metadata = JSON.parse(tar('-xO', '_metadata.json').toString('utf8')) as { invoices: Metadata[] };
+    expect(names.slice(0, 300)).toEqual(metadata.invoices.map((inv) => `${inv.ksefNumber}.xml`));
+    for (const inv of metadata.invoices.slice(0, 5)) expect(sha256Base64(tar('-xO', `${inv.ksefNumber}.xml`))).toBe(inv.invoiceHash);
   });
 
   it('hides an invoice until its permanent storage date: 21165, then the bytes', async () => {

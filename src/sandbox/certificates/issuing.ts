@@ -4,15 +4,7 @@ import { CertificateAuthority } from '../keys.js';
 import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model.js';
 import { SandboxState } from '../state.js';
 import { addMonths } from '../util/time.js';
-import {
-  authorityKeyIdentifier,
-  basicConstraints,
-  extension,
-  keyIdentifier,
-  keyUsage,
-  rsaSignedCertificate,
-  subjectKeyIdentifier,
-} from '../util/x509.js';
+import { basicConstraints, keyUsage, x509 } from '../util/x509.js';
 import { enrollmentData, subjectName } from './subject.js';
 
 /** Issuing KSeF certificates: limits, the asynchronous processing of requests, and the certificates themselves. */
@@ -63,64 +55,67 @@ export interface Issuance {
 const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
 
 /**
- * Signs and registers a certificate. Valid from `validFrom`, or from now when that is absent or already
- * past (a certificate does not predate its issuing), cut to whole seconds as X.509 times have no fractions.
+ * Signs a certificate, not yet registered. Valid from `validFrom`, or from now when that is absent or
+ * already past (a certificate does not predate its issuing), cut to whole seconds as X.509 times have no
+ * fractions.
  */
-export function issueCertificate(state: SandboxState, authority: CertificateAuthority, issuance: Issuance): KsefCertificate {
+async function signCertificate(state: SandboxState, authority: CertificateAuthority, issuance: Issuance): Promise<KsefCertificate> {
   const now = state.now();
   const validFrom = wholeSeconds(issuance.validFrom && issuance.validFrom.getTime() > now.getTime() ? issuance.validFrom : now);
   const validTo = addMonths(validFrom, VALIDITY_MONTHS);
   const serialNumber = state.newCertificateSerial();
-  const der = rsaSignedCertificate(
-    {
-      serial: Buffer.from(serialNumber, 'hex'),
-      issuer: authority.name,
-      subject: issuance.subject,
-      validFrom,
-      validTo,
-      spki: issuance.spki,
-      extensions: [
-        extension('2.5.29.19', true, basicConstraints(false)),
-        // certyfikaty-KSeF.md: Authentication → digitalSignature (80), Offline → nonRepudiation (40).
-        extension('2.5.29.15', true, keyUsage(issuance.type === 'Offline' ? 0x40 : 0x80)),
-        extension('2.5.29.14', false, subjectKeyIdentifier(keyIdentifier(issuance.spki))),
-        extension('2.5.29.35', false, authorityKeyIdentifier(authority.keyIdentifier)),
-      ],
-    },
-    authority.privateKey,
-  );
-  const cert: KsefCertificate = {
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber,
+    issuer: authority.name,
+    subject: new x509.Name(new Uint8Array(issuance.subject)),
+    notBefore: validFrom,
+    notAfter: validTo,
+    publicKey: new Uint8Array(issuance.spki),
+    signingKey: authority.signingKey,
+    extensions: [
+      basicConstraints(false),
+      // certyfikaty-KSeF.md: Authentication → digitalSignature, Offline → nonRepudiation.
+      keyUsage(issuance.type === 'Offline' ? x509.KeyUsageFlags.nonRepudiation : x509.KeyUsageFlags.digitalSignature),
+      await x509.SubjectKeyIdentifierExtension.create(new Uint8Array(issuance.spki)),
+      new x509.AuthorityKeyIdentifierExtension(authority.keyIdentifier),
+    ],
+  });
+  return {
     serialNumber,
     ownerNip: issuance.ownerNip,
     name: issuance.name,
     type: issuance.type,
     commonName: issuance.commonName,
-    der,
+    der: Buffer.from(certificate.rawData),
     spki: issuance.spki,
     validFrom,
     validTo,
     requestDate: issuance.requestDate,
     revoked: false,
   };
-  state.certificates.set(serialNumber, cert);
-  return cert;
 }
 
-/** The outcome of a request, decided after processingDelayMs: the status table of open-api.json (200, or 400 with a reason). */
-function settleEnrollment(state: SandboxState, authority: CertificateAuthority, enrollment: CertificateEnrollment): void {
-  const now = state.now();
+/** Why a request cannot be granted now, or undefined: the status table of open-api.json (400 with a reason). */
+function refusalOf(state: SandboxState, enrollment: CertificateEnrollment): string | undefined {
   for (const c of state.certificates.values()) {
-    if (c.ownerNip !== enrollment.ownerNip && c.spki.equals(enrollment.spki)) {
-      enrollment.status = ENROLLMENT_STATUS.rejected('Klucz publiczny został już certyfikowany przez inny podmiot.');
-      return;
-    }
+    if (c.ownerNip !== enrollment.ownerNip && c.spki.equals(enrollment.spki)) return 'Klucz publiczny został już certyfikowany przez inny podmiot.';
   }
   // Checked again here: requests accepted side by side may together go over the limit.
-  if (certificateLimits(state, enrollment.ownerNip, now).certificate.remaining === 0) {
-    enrollment.status = ENROLLMENT_STATUS.rejected('Osiągnięto dopuszczalny limit posiadanych certyfikatów.');
+  if (certificateLimits(state, enrollment.ownerNip, state.now()).certificate.remaining === 0) return 'Osiągnięto dopuszczalny limit posiadanych certyfikatów.';
+  return undefined;
+}
+
+/** The outcome of a request, decided after processingDelayMs: 200 with the certificate, or 400 with a reason. */
+async function settleEnrollment(state: SandboxState, authority: CertificateAuthority, enrollment: CertificateEnrollment): Promise<void> {
+  // Signed before the checks, so that checking and registering happen in one turn of the event loop:
+  // requests settled side by side cannot each pass the checks while the other is being signed.
+  const cert = await signCertificate(state, authority, enrollment);
+  const refusal = refusalOf(state, enrollment);
+  if (refusal) {
+    enrollment.status = ENROLLMENT_STATUS.rejected(refusal);
     return;
   }
-  const cert = issueCertificate(state, authority, enrollment);
+  state.certificates.set(cert.serialNumber, cert);
   enrollment.certificateSerialNumber = cert.serialNumber;
   enrollment.status = ENROLLMENT_STATUS.issued();
 }
@@ -128,9 +123,9 @@ function settleEnrollment(state: SandboxState, authority: CertificateAuthority, 
 /** Registers an accepted request (status 100) and processes it in the background. */
 export function submitEnrollment(state: SandboxState, authority: CertificateAuthority, enrollment: CertificateEnrollment): void {
   state.certificateEnrollments.set(enrollment.referenceNumber, enrollment);
-  state.defer(state.options.processingDelayMs, () => {
+  state.defer(state.options.processingDelayMs, async () => {
     try {
-      settleEnrollment(state, authority, enrollment);
+      await settleEnrollment(state, authority, enrollment);
     } catch (err) {
       console.error('[sandbox] certificate issuing failed', err);
       enrollment.status = ENROLLMENT_STATUS.unknownError();
@@ -152,7 +147,7 @@ export async function issueWithNewKey(
   const { publicKey, privateKey } =
     request.keyType === 'RSA' ? await generate('rsa', { modulusLength: 2048 }) : await generate('ec', { namedCurve: 'prime256v1' });
   const data = enrollmentData(request.nip);
-  const certificate = issueCertificate(state, authority, {
+  const certificate = await signCertificate(state, authority, {
     ownerNip: request.nip,
     name: request.name,
     type: request.type,
@@ -162,5 +157,6 @@ export async function issueWithNewKey(
     requestDate: state.now(),
     validFrom: request.validFrom,
   });
+  state.certificates.set(certificate.serialNumber, certificate);
   return { certificate, privateKey };
 }

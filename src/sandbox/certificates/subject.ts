@@ -1,5 +1,4 @@
-import * as der from '../util/der.js';
-import { name } from '../util/x509.js';
+import { x509 } from '../util/x509.js';
 
 /**
  * The subject a KSeF certificate is issued to: `GET /certificates/enrollments/data` returns it, the CSR
@@ -59,13 +58,13 @@ export function subjectDifferences(expected: EnrollmentData, actual: readonly Su
   return problems;
 }
 
-/** The enrollment data as an X.500 Name (countryName and serialNumber are PrintableString in X.520). */
+/** The enrollment data as an X.500 Name, DER (countryName and serialNumber are PrintableString in X.520). */
 export function subjectName(data: EnrollmentData): Buffer {
-  const attributes = Object.entries(data)
+  const rdns = Object.entries(data)
     .filter((e): e is [SubjectField, string] => typeof e[1] === 'string')
     .map(([field, value]) => {
       const printable = field === 'countryName' || field === 'serialNumber';
-      return [SUBJECT_ATTRIBUTES[field], printable ? der.printableString(value) : der.utf8String(value)] as const;
+      return { [SUBJECT_ATTRIBUTES[field]]: [printable ? { printableString: value } : { utf8String: value }] };
     });
-  return name(attributes);
+  return Buffer.from(new x509.Name(rdns).toArrayBuffer());
 }

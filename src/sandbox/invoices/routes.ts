@@ -54,7 +54,7 @@ interface StoredPart {
 }
 
 /** Ascending by the chosen date until the invoice cap; `{ksefNumber}.xml` files plus `_metadata.json`. */
-function buildExport(state: SandboxState, job: ExportJob, request: ExportRequest): void {
+async function buildExport(state: SandboxState, job: ExportJob, request: ExportRequest): Promise<void> {
   const now = state.now();
   if (!request.key) {
     job.status = exportStatus.keyError();
@@ -80,7 +80,7 @@ function buildExport(state: SandboxState, job: ExportJob, request: ExportRequest
   const archive =
     request.compressionType === 'Zip'
       ? Buffer.from(zipSync(Object.fromEntries(files.map((f) => [f.name, f.data]))))
-      : Buffer.from(gzipSync(tar(files, now)));
+      : Buffer.from(gzipSync(await tar(files, now)));
   const extension = request.compressionType === 'Zip' ? 'zip' : 'tar.gz';
   const parts: StoredPart[] = [];
   const partBytes = state.options.exportPartBytes;
@@ -179,9 +179,9 @@ export function invoiceRoutes(state: SandboxState): Router {
       };
       state.exports.set(job.referenceNumber, job);
       const request: ExportRequest = { query: q!, onlyMetadata, compressionType, key, iv: encryption!.initializationVector, context: caller.context };
-      state.defer(state.options.processingDelayMs, () => {
+      state.defer(state.options.processingDelayMs, async () => {
         try {
-          buildExport(state, job, request);
+          await buildExport(state, job, request);
         } catch (err) {
           console.error('[sandbox] export failed', err);
           job.status = exportStatus.unknownError();

@@ -58,7 +58,7 @@ function checkPartSizes(parts: BatchPart[], fileSize: number): void {
   }
 }
 
-function unpack(archive: Uint8Array, type: 'Zip' | 'TarGz'): ArchiveEntry[] {
+async function unpack(archive: Uint8Array, type: 'Zip' | 'TarGz'): Promise<ArchiveEntry[]> {
   if (type === 'TarGz') return untar(gunzipSync(archive));
   return Object.entries(unzipSync(archive))
     .filter(([name]) => !name.endsWith('/'))
@@ -88,7 +88,7 @@ async function processPackage(state: SandboxState, validator: Fa3SchemaValidator
   }
   let entries: ArchiveEntry[];
   try {
-    entries = unpack(archive, batch.compressionType);
+    entries = await unpack(archive, batch.compressionType);
   } catch (err) {
     return fail(BATCH_STATUS.decompressionFailed([`Nie udało się rozpakować archiwum ${batch.compressionType}: ${(err as Error).message}`]));
   }
