@@ -2,7 +2,7 @@
  * XSD simple types as used by FA(3): whitespace handling, lexical spaces and facets, with the value-space
  * semantics libxml2 applies (so our structure layer and the official XSD agree).
  */
-import { cmp, dec } from './decimal';
+import { XSD_DECIMAL, amount } from '../amount';
 
 export interface SimpleType {
   /** Schema type name, for messages (`TKwotowy`, `etd:TNrNIP`, …). */
@@ -84,8 +84,6 @@ interface DecimalFacets {
   maxInclusive?: string;
 }
 
-const DECIMAL_LEXICAL = /^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$/;
-
 /**
  * Significant digits and fraction digits of a decimal's value (XSD counts the value, so leading integer
  * zeros and trailing fraction zeros do not count: `050.000000` has 2 and 0).
@@ -102,7 +100,7 @@ export function decimalType(name: string, f: DecimalFacets): SimpleType {
     name,
     check(raw) {
       const v = normalise(raw, 'collapse');
-      if (!DECIMAL_LEXICAL.test(v)) return `${quote(v)} is not a decimal number`;
+      if (!XSD_DECIMAL.test(v)) return `${quote(v)} is not a decimal number`;
       const digits = digitCounts(v);
       if (f.totalDigits !== undefined && digits.total > f.totalDigits) {
         return `${quote(v)} has more than ${f.totalDigits} digits`;
@@ -110,10 +108,10 @@ export function decimalType(name: string, f: DecimalFacets): SimpleType {
       if (f.fractionDigits !== undefined && digits.fraction > f.fractionDigits) {
         return `${quote(v)} has more than ${f.fractionDigits} decimal places`;
       }
-      if (f.minInclusive !== undefined && cmp(dec(v), dec(f.minInclusive)) < 0) {
+      if (f.minInclusive !== undefined && amount(v).lt(amount(f.minInclusive))) {
         return `${quote(v)} is less than ${f.minInclusive}`;
       }
-      if (f.maxInclusive !== undefined && cmp(dec(v), dec(f.maxInclusive)) > 0) {
+      if (f.maxInclusive !== undefined && amount(v).gt(amount(f.maxInclusive))) {
         return `${quote(v)} is greater than ${f.maxInclusive}`;
       }
       if (f.pattern && !f.pattern.test(v)) {

@@ -13,7 +13,7 @@ import {
   formatRate,
   formatTaxRate,
 } from './format';
-import { signOf } from './decimal';
+import { parseAmount } from '../amount';
 import { Labels, Lang, countryName } from './i18n';
 import { Address, BankAccount, InvoiceView, Party, Row, ThirdParty, Transport } from './invoice-model';
 import { INVOICE_CSS } from './styles';
@@ -323,7 +323,7 @@ function linesSection(ctx: Ctx): string {
           ? W.totalDue
           : undefined;
   const closing =
-    closingLabel && signOf(inv.total) !== 0 && inv.total !== undefined
+    closingLabel && inv.total !== undefined && !parseAmount(inv.total)?.isZero()
       ? `<div class="total"><span class="l">${esc(closingLabel)}</span> <span class="v">${esc(money(ctx, inv.total))}</span></div>`
       : '';
   return section(
@@ -392,7 +392,7 @@ function orderSection(ctx: Ctx): string {
     { key: 'ProceduraZ', title: W.procedure },
   ];
   let advance = '';
-  if (inv.kind === 'ZAL' && signOf(inv.total) === 1) advance = labelValue(O.advance, money(ctx, inv.total), 'total');
+  if (inv.kind === 'ZAL' && parseAmount(inv.total)?.gt(0)) advance = labelValue(O.advance, money(ctx, inv.total), 'total');
   if (inv.kind === 'KOR_ZAL' && inv.total !== undefined) advance = labelValue(O.advanceCorrection, money(ctx, inv.total), 'total');
   return section(
     'order',
