@@ -92,6 +92,14 @@ describeWithShared('invoice PDFs', () => {
     expect(await firstPageQr(pdf)).toBe(link);
   });
 
+  it("fa3-kor.xml: the corrected invoice's KSeF number prints whole, not cut at the column's right edge", async () => {
+    const corrected = '5265877635-20260202-0100A0039876-70';
+    const xml = Buffer.from(readSample('fa3-kor.xml').toString('utf8').replace('5265877635-20260202-010000F1E2D3-DC', corrected));
+    expect(xml.toString('utf8')).toContain(`<NrKSeFFaKorygowanej>${corrected}</NrKSeFFaKorygowanej>`);
+    const text = await pdfText(await renderInvoicePdf(renderer, xml, { ksefNumber: SAMPLES['fa3-kor.xml'].ksef }));
+    expect(text).toContain(`Numer KSeF faktury korygowanej: ${corrected}`);
+  });
+
   it("lang 'en': English labels and page numbers 'n of N'", async () => {
     const pdf = await renderInvoicePdf(renderer, readSample('fa3-vat.xml'), { lang: 'en', ksefNumber: SAMPLES['fa3-vat.xml'].ksef });
     const text = await pdfText(pdf);

@@ -113,7 +113,9 @@ function correctedSection(ctx: Ctx): string {
         heading(3, numbered ? `${C.ids} ${i + 1}` : C.ids) +
         labelValue(C.issueDate, formatDate(ref.issueDate)) +
         labelValue(C.number, ref.number) +
-        labelValue(C.ksefNumber, ref.ksefNumber, 'nowrap'),
+        // Kept whole (next to its label when it fits, else on the line below): a 35-character KSeF number
+        // beside the long label overflows the half-width column, and a broken one cannot be copied.
+        labelValue(C.ksefNumber, ref.ksefNumber, 'whole'),
     )
     .join('');
   return section('corrected', C.title, twoColumns(left, right));
