@@ -110,6 +110,18 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     expect(text).toContain('Faktura dotyczy jednostki podrzędnej JST: Nie');
   });
 
+  it('character references print as the characters they stand for, and markup stays text', () => {
+    const xml = readSample('fa3-vat.xml')
+      .toString('utf8')
+      .replace('<Nazwa>Przykładowy Nabywca S.A.</Nazwa>', '<Nazwa>&#x141;&#xf3;d&#378; &#60;script&#62;alert(1)&#60;/script&#62; &amp;#60; &#38;amp;</Nazwa>')
+      .replace('<P_7>Usługa wdrożeniowa (godziny pracy)</P_7>', '<P_7>Wdrożenie &quot;A&apos; &#x26; &#169;</P_7>');
+    const html = renderInvoiceHtml(Buffer.from(xml));
+    expect(textOf(sectionHtml(html, 'parties'))).toContain('Nabywca NIP: 1234563218 Nazwa: Łódź <script>alert(1)</script> &#60; &amp;');
+    expect(html).toContain('Łódź &lt;script&gt;alert(1)&lt;/script&gt; &amp;#60; &amp;amp;');
+    expect(html).not.toContain('<script>');
+    expect(tableRows(sectionHtml(html, 'lines'))[1][1]).toBe('Wdrożenie "A\' & ©');
+  });
+
   it('fa3-roz: the earlier advance invoices by KSeF number', () => {
     const details = sectionHtml(renderInvoiceHtml(readSample('fa3-roz.xml')), 'details');
     expect(tableRows(details)).toEqual([
@@ -507,6 +519,8 @@ describe('renderInvoiceHtml on corrections', () => {
   });
 });
 
+const FA3 = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
+
 describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
   const bad = (xml: string | Buffer) => () => renderInvoiceHtml(typeof xml === 'string' ? Buffer.from(xml) : xml);
   it.each([
@@ -517,6 +531,9 @@ describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
     ['FA(2) namespace', '<Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/"><Fa/></Faktura>', /is not FA\(3\)/],
     ['no Fa', '<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"><Naglowek/></Faktura>', /Fa is missing/],
     ['DOCTYPE', '<!DOCTYPE x [<!ENTITY a "b">]><Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"/>', /DOCTYPE/],
+    ['an entity XML does not define', `<Faktura xmlns="${FA3}"><Fa>\n<P_2>A&nbsp;1</P_2></Fa></Faktura>`, /line 2: &nbsp; is not a reference XML defines/],
+    ['a reference to no XML character', `<Faktura xmlns="${FA3}"><Fa><P_2 a="&#0;">1</P_2></Fa></Faktura>`, /&#0; is not a reference XML defines/],
+    ['a capital X in a hex reference', `<Faktura xmlns="${FA3}"><Fa><P_2>&#X41;</P_2></Fa></Faktura>`, /not well-formed XML/],
   ])('%s', (_name, xml, message) => {
     expect(bad(xml)).toThrow(RenderInputError);
     expect(bad(xml)).toThrow(message);
@@ -530,6 +547,11 @@ describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
     const prefixed = RICH.replace('<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/">', '<fa:Faktura xmlns:fa="http://crd.gov.pl/wzor/2025/06/25/13775/">')
       .replace('</Faktura>', '</fa:Faktura>');
     expect(textOf(renderInvoiceHtml(Buffer.from(prefixed)))).toContain('FV/EUR/2026/03/1');
+  });
+
+  it('inside CDATA and comments an ampersand is literal text', () => {
+    const xml = RICH.replace('<P_2>FV/EUR/2026/03/1</P_2>', '<P_2><![CDATA[FV&nbsp;&#0;]]></P_2><!-- &bogus; -->');
+    expect(textOf(renderInvoiceHtml(Buffer.from(xml)))).toContain('Numer Faktury: FV&nbsp;&#0;');
   });
 });
 

@@ -36,6 +36,9 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   trimValues: true,
   processEntities: true,
+  // Numeric character references (&#x141; &#60;) are decoded only with htmlEntities; the HTML entity names
+  // it also knows (&nbsp; …) cannot reach it, since checkReferences refuses every reference XML does not define.
+  htmlEntities: true,
   isArray: (name) => REPEATABLE.has(name),
 });
 
@@ -57,6 +60,8 @@ export function parseXmlDocument(bytes: Buffer, what: string): ParsedDocument {
   if (valid !== true) {
     throw new RenderInputError(`${what}: not well-formed XML (line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg})`);
   }
+  const badReference = checkReferences(text);
+  if (badReference) throw new RenderInputError(`${what}: not well-formed XML (${badReference})`);
   let tree: XNode;
   try {
     tree = parser.parse(text) as XNode;
@@ -69,6 +74,32 @@ export function parseXmlDocument(bytes: Buffer, what: string): ParsedDocument {
   const rootValue = tree[rootName];
   const root: XNode = typeof rootValue === 'object' && !Array.isArray(rootValue) ? rootValue : {};
   return { rootName, rootNamespace: rootNamespaceOf(text, rootName), root };
+}
+
+const REFERENCE = /&(?:lt|gt|amp|quot|apos|#([0-9]+)|#x([0-9a-fA-F]+));/y;
+
+const isXmlChar = (cp: number): boolean =>
+  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+
+/**
+ * Without a DTD, XML defines only the five predefined entities and numeric references to XML characters;
+ * anything else after `&` (`&nbsp;`, `&#0;`, `&#X41;`) makes the document not well-formed, which
+ * XMLValidator lets through. CDATA, comments and processing instructions are literal text, blanked out
+ * first (newlines kept, for the line number).
+ */
+function checkReferences(text: string): string | undefined {
+  const markup = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->|<\?[\s\S]*?\?>/g, (literal) => literal.replace(/[^\n]/g, ' '));
+  for (let at = markup.indexOf('&'); at >= 0; at = markup.indexOf('&', at + 1)) {
+    REFERENCE.lastIndex = at;
+    const m = REFERENCE.exec(markup);
+    const codePoint = m?.[1] !== undefined ? Number(m[1]) : m?.[2] !== undefined ? parseInt(m[2], 16) : undefined;
+    if (!m || (codePoint !== undefined && !isXmlChar(codePoint))) {
+      const line = markup.slice(0, at).split('\n').length;
+      const reference = /^&[^\s&<;]{0,16};?/.exec(markup.slice(at))?.[0] ?? '&';
+      return `line ${line}: ${reference} is not a reference XML defines`;
+    }
+  }
+  return undefined;
 }
 
 /** The namespace of the root element, read from its start tag (fast-xml-parser drops xmlns when removing prefixes). */
