@@ -8,6 +8,7 @@ import path from 'node:path';
 import QRCode from 'qrcode';
 import { PdfRenderer, renderInvoicePdf, renderUpoPdf } from '../../src/local/pdf';
 import { firstPageQr, pdfInfo, pdfText } from '../support/pdf';
+import { readFixture } from '../support/fixtures';
 import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
 
 /** KOD I per FA3.md §4.1, computed here independently of src/local/qr. */
@@ -98,6 +99,15 @@ describeWithShared('invoice PDFs', () => {
     expect(xml.toString('utf8')).toContain(`<NrKSeFFaKorygowanej>${corrected}</NrKSeFFaKorygowanej>`);
     const text = await pdfText(await renderInvoicePdf(renderer, xml, { ksefNumber: SAMPLES['fa3-kor.xml'].ksef }));
     expect(text).toContain(`Numer KSeF faktury korygowanej: ${corrected}`);
+  });
+
+  it('fa3-attachment.xml: the attachment heading, amounts formatted by column type, dates whole', async () => {
+    const text = await pdfText(await renderInvoicePdf(renderer, readFixture('fa3-attachment.xml')));
+    for (const s of ['Załącznik do Faktury VAT', 'Szczegółowe dane załącznika (1)', '0,9000', '18,00', '1 234,50', '3 721,50']) expect(text).toContain(s);
+    expect(text).not.toContain('0.9000');
+    // Whole, the two date columns and the time come back in one run; a date broken at its hyphen comes
+    // back from pdftotext as "2026-1112".
+    expect(text).toContain('2026-11-12 2026-11-13 09:30:00');
   });
 
   it("lang 'en': English labels and page numbers 'n of N'", async () => {

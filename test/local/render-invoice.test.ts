@@ -1,4 +1,6 @@
 import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render';
+import { validateFa3 } from '../../src/local/fa3';
+import { fixtureNames, readFixture } from '../support/fixtures';
 import { describeWithShared, readSample, sharedPath } from '../support/shared';
 import fs from 'node:fs';
 
@@ -454,13 +456,34 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     expect(footer).toContain('Żółta Łódź Spółka z ograniczoną odpowiedzialnością 0000123456 123456785 000012345');
     expect(footer).toContain('Stopka faktury Kapitał zakładowy 5 000 zł');
     const attachment = sectionHtml(html, 'attachment');
-    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Specyfikacja Projekt Alfa Pierwszy akapit.');
+    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Szczegółowe dane załącznika (1) Specyfikacja Projekt Alfa Pierwszy akapit.');
     expect(tableRows(attachment).slice(-3)).toEqual([
       ['Pozycja', 'Kwota'],
-      ['Śruby', '12.50'],
-      ['Razem', '12.50'],
+      ['Śruby', '12,50'],
+      ['Razem', '12,50'],
     ]);
     expect(text).toContain('Wytworzona w: Aplikacja Podatnika KSeF');
+  });
+});
+
+describeWithShared('renderInvoiceHtml on test/fixtures (valid FA(3) invoices written for these tests)', () => {
+  it.each(fixtureNames)('%s is valid FA(3), XSD included', async (name) => {
+    const result = await validateFa3(readFixture(name), { xsdDir: sharedPath('ksef', 'xsd'), today: '2026-11-16' });
+    expect(result.errors).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('fa3-attachment.xml: a heading per data block, cells formatted by their column type', () => {
+    const attachment = sectionHtml(renderInvoiceHtml(readFixture('fa3-attachment.xml')), 'attachment');
+    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Szczegółowe dane załącznika (1) Specyfikacja dostaw');
+    expect(tableRows(attachment).slice(-4)).toEqual([
+      ['Lp.', 'Opis pozycji dostawy wraz z uwagami', 'Ilość', 'Cena', 'Wartość', 'Data dostawy', 'Data odbioru', 'Godzina', 'Uwagi do dostawy i odbioru'],
+      ['1,00', 'Konsultacje wdrożeniowe KSeF, etap pierwszy: analiza procesów i konfiguracja', '0,9000', '20,00', '18,00', '2026-11-12', '2026-11-13', '09:30:00', 'Odbiór potwierdzony protokołem podpisanym przez obie strony umowy'],
+      ['2,00', 'Podręczniki', '3,00', nb('1 234,50'), nb('3 703,50'), '2026-11-12', '2026-11-13', '14:00:00', '-'],
+      ['Razem', '', '', '', nb('3 721,50'), '', '', '', ''],
+    ]);
+    expect(attachment).toContain('<td class="nowrap">2026-11-12</td>');
+    expect(attachment).toContain('<td class="nowrap">09:30:00</td>');
   });
 });
 

@@ -665,18 +665,28 @@ function footerSection(ctx: Ctx): string {
   );
 }
 
+/**
+ * An attachment cell as the official prints it by its column's declared Typ: dec and int as amounts (int too:
+ * `5` is `5,00` there), dates and times as written but never broken at their hyphens, text as it is.
+ */
+function attachmentCell(type: string | undefined, value: string | undefined, tag: 'td' | 'th'): string {
+  const numeric = type === 'dec' || type === 'int';
+  const whole = type === 'date' || type === 'datetime' || type === 'time';
+  const shown = numeric && tag === 'td' && value !== undefined ? formatAmount(value) : value;
+  const cls = numeric ? 'right' : whole && tag === 'td' ? 'nowrap' : undefined;
+  return `<${tag}${cls ? ` class="${cls}"` : ''}>${esc(shown)}</${tag}>`;
+}
+
 function attachmentSection(ctx: Ctx): string {
   const { inv, L } = ctx;
   if (inv.attachment.length === 0) return '';
   const metaTable = (rows: Row[]): string => keyValueTable(rows.map((r) => [r.key ?? '', r.value]));
-  const blocks = inv.attachment.map((b) => {
+  const blocks = inv.attachment.map((b, n) => {
     const tables = b.tables.map((t) => {
-      const numeric = t.columns.map((c) => c.type === 'dec' || c.type === 'int');
-      const cell = (v: string | undefined, i: number, tag: 'td' | 'th'): string =>
-        `<${tag}${numeric[i] ? ' class="right"' : ''}>${esc(v)}</${tag}>`;
-      const head = `<tr>${t.columns.map((c, i) => cell(c.title, i, 'th')).join('')}</tr>`;
-      const body = t.rows.map((r) => `<tr>${t.columns.map((_, i) => cell(r[i], i, 'td')).join('')}</tr>`).join('');
-      const foot = t.sums ? `<tfoot><tr>${t.columns.map((_, i) => cell(t.sums?.[i], i, 'th')).join('')}</tr></tfoot>` : '';
+      const types = t.columns.map((c) => c.type);
+      const head = `<tr>${t.columns.map((c, i) => attachmentCell(types[i], c.title, 'th')).join('')}</tr>`;
+      const body = t.rows.map((r) => `<tr>${types.map((type, i) => attachmentCell(type, r[i], 'td')).join('')}</tr>`).join('');
+      const foot = t.sums ? `<tfoot><tr>${types.map((type, i) => attachmentCell(type, t.sums?.[i], 'td')).join('')}</tr></tfoot>` : '';
       return (
         metaTable(t.meta) +
         (t.description ? `<p>${esc(t.description)}</p>` : '') +
@@ -684,7 +694,7 @@ function attachmentSection(ctx: Ctx): string {
       );
     });
     return (
-      `<div class="block">${b.heading ? heading(3, b.heading) : ''}${metaTable(b.meta)}` +
+      `<div class="block">${heading(3, L.footer.attachmentDetails(n + 1))}${b.heading ? heading(4, b.heading) : ''}${metaTable(b.meta)}` +
       b.paragraphs.map((p) => `<p>${esc(p)}</p>`).join('') +
       tables.join('') +
       `</div>`
