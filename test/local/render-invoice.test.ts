@@ -124,6 +124,13 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     expect(tableRows(sectionHtml(html, 'lines'))[1][1]).toBe('Wdrożenie "A\' & ©');
   });
 
+  it('fa3-vat: no payment status when the XML states none (neither Zaplacono nor ZnacznikZaplatyCzesciowej)', () => {
+    const payment = textOf(sectionHtml(renderInvoiceHtml(readSample('fa3-vat.xml')), 'payment'));
+    expect(payment).toContain('Płatność Forma płatności: Przelew Termin płatności');
+    expect(payment).not.toContain('Informacja o płatności');
+    expect(payment).not.toContain('Brak zapłaty');
+  });
+
   it('fa3-roz: the earlier advance invoices by KSeF number', () => {
     const details = sectionHtml(renderInvoiceHtml(readSample('fa3-roz.xml')), 'details');
     expect(tableRows(details)).toEqual([

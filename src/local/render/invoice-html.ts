@@ -533,7 +533,8 @@ function paymentSection(ctx: Ctx): string {
   const Y = L.payment;
   const partial = p.partialFlag === '1' || p.partialFlag === '2';
   const status = [
-    labelValue(Y.status, p.paid ? Y.paid : partial ? Y.partial : Y.notPaid),
+    // Without Zaplacono or ZnacznikZaplatyCzesciowej the XML says nothing about payment, and neither does the official.
+    labelValue(Y.status, p.paid ? Y.paid : partial ? Y.partial : undefined),
     partial ? labelValue(Y.partialKind, p.partialFlag === '1' ? Y.paidInPart : Y.paidInFullInParts) : '',
     labelValue(Y.date, p.paid ? formatDate(p.paidDate) : undefined),
     labelValue(Y.method, p.method ? (Y.methods[p.method] ?? p.method) : p.otherMethod !== undefined ? Y.other : undefined),
