@@ -28,7 +28,13 @@ const SAMPLES: Record<(typeof sampleNames)[number], { number: string; ksef: stri
     number: 'FV/2026/02/0001',
     ksef: '5265877635-20260202-010000F1E2D3-DC',
     total: 'Kwota należności ogółem: 2 385,00 PLN',
-    words: ['Usługa wdrożeniowa', 'Dziękujemy za współpracę.', 'Bank Przykładowy S.A.'],
+    words: [
+      'Usługa wdrożeniowa',
+      'Dziękujemy za współpracę.',
+      'Bank Przykładowy S.A.',
+      'Faktura wystawiona w walucie PLN',
+      'Faktura dotyczy jednostki podrzędnej JST: NIE',
+    ],
   },
   'fa3-zal.xml': {
     number: 'FZ/2026/03/0001',

@@ -109,7 +109,9 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     expect(text).toContain('Nazwa banku Bank Przykładowy S.A.');
     expect(text).toContain('Stopka faktury Dziękujemy za współpracę.');
     expect(text).toContain('Wytworzona w: Example FA3 server 0.1');
-    expect(text).toContain('Faktura dotyczy jednostki podrzędnej JST: Nie');
+    expect(text).toContain('Faktura dotyczy jednostki podrzędnej JST: NIE Faktura dotyczy członka grupy GV: NIE');
+    expect(textOf(sectionHtml(html, 'lines'))).toContain('Pozycje Faktura wystawiona w walucie PLN Lp.');
+    expect(text).not.toContain('w cenach');
   });
 
   it('character references print as the characters they stand for, and markup stays text', () => {
@@ -160,6 +162,7 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     const order = sectionHtml(html, 'order');
     expect(order).toContain('<h2>Zamówienie</h2>');
     expect(textOf(order)).toContain(nb('Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku: 12 300,00 PLN'));
+    expect(tableRows(order)[0]).toEqual(['Lp.', 'Nazwa towaru lub usługi', 'Cena jedn. netto', 'Ilość', 'Miara', 'Stawka podatku', 'Wartość sprzedaży netto', 'Kwota podatku']);
     expect(tableRows(order)[1]).toEqual(['1', 'Maszyna pakująca MP-200', nb('10 000,00'), '1', 'szt.', '23%', nb('10 000,00'), nb('2 300,00')]);
     const text = textOf(html);
     expect(text).toContain('Data otrzymania zapłaty: 27.02.2026');
@@ -350,6 +353,16 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     }
   });
 
+  it('a foreign tax ID (KodKraju + NrID) is "Identyfikator podatkowy inny"; JST/GV answers in capitals', () => {
+    const xml = RICH.replace('<BrakID>1</BrakID><Nazwa>Jan Kowalski</Nazwa>', '<KodKraju>UA</KodKraju><NrID>UA123456</NrID><Nazwa>Jan Kowalski</Nazwa>').replace(
+      '<JST>2</JST>',
+      '<JST>1</JST>',
+    );
+    const parties = textOf(sectionHtml(renderInvoiceHtml(Buffer.from(xml)), 'parties'));
+    expect(parties).toContain('Podmiot inny 2 Identyfikator podatkowy inny: UA UA123456 Nazwa: Jan Kowalski');
+    expect(parties).toContain('Faktura dotyczy jednostki podrzędnej JST: TAK Faktura dotyczy członka grupy GV: NIE');
+  });
+
   it('details: period, currency, the common-rate absence, and split line tables when over 9 columns', () => {
     const details = textOf(sectionHtml(html, 'details'));
     expect(details).toContain('Okres dokonania dostawy towarów lub wykonania usługi: od 01.02.2026 do 28.02.2026');
@@ -417,7 +430,16 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     expect(additional).toContain('Faktura, o której mowa w art. 109 ust. 3d ustawy');
     expect(additional).toContain('Dodatkowa informacja dotycząca zwrotu podatku akcyzowego');
     expect(additional).toContain('1 Kolor zielony');
-    const settlement = textOf(sectionHtml(html, 'settlement'));
+    const settlementHtml = sectionHtml(html, 'settlement');
+    expect(tableRows(settlementHtml)).toEqual([
+      ['Powód obciążenia', 'Kwota'],
+      ['Opłata za transport', nb('10,00 EUR')],
+      ['Powód odliczenia', 'Kwota'],
+      ['Kara umowna', nb('5,00 EUR')],
+    ]);
+    const settlement = textOf(settlementHtml);
+    expect(settlement).toContain(nb('Suma kwot obciążenia: 10,00 EUR'));
+    expect(settlement).toContain(nb('Suma kwot odliczenia: 5,00 EUR'));
     expect(settlement).toContain(nb('Opłata za transport 10,00 EUR'));
     expect(settlement).toContain(nb('Kara umowna 5,00 EUR'));
     expect(settlement).toContain(nb('Do zapłaty: 12 345 678 901 239,86 EUR'));

@@ -53,7 +53,7 @@ const pl = {
     nip: 'NIP:',
     internalId: 'Identyfikator wewnętrzny:',
     euVat: 'Numer VAT-UE:',
-    otherId: 'Numer identyfikacyjny:',
+    otherId: 'Identyfikator podatkowy inny:',
     noId: 'Brak identyfikatora',
     name: 'Nazwa:',
     address: 'Adres',
@@ -73,6 +73,9 @@ const pl = {
     } as Record<string, string>,
     jst: 'Faktura dotyczy jednostki podrzędnej JST:',
     gv: 'Faktura dotyczy członka grupy GV:',
+    /** JST and GV only: the official prints these two answers in capitals. */
+    jstGvYes: 'TAK',
+    jstGvNo: 'NIE',
     role: 'Rola:',
     otherRole: 'Rola inna:',
     share: 'Udział:',
@@ -118,7 +121,7 @@ const pl = {
 
   lines: {
     title: 'Pozycje',
-    pricesIn: (gross: boolean, currency: string) => `Faktura wystawiona w cenach ${gross ? 'brutto' : 'netto'} w walucie ${currency}`,
+    issuedIn: (currency: string) => `Faktura wystawiona w walucie ${currency}`,
     lp: 'Lp.',
     uuid: 'Unikalny numer wiersza',
     name: 'Nazwa towaru lub usługi',
@@ -153,6 +156,7 @@ const pl = {
     value: 'Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku:',
     advance: 'Kwota zapłaty (zaliczki) dokumentowana fakturą:',
     advanceCorrection: 'Korekta kwoty zapłaty (zaliczki) dokumentowana fakturą:',
+    tax: 'Kwota podatku',
   },
 
   summary: {
@@ -237,10 +241,11 @@ const pl = {
     title: 'Rozliczenie',
     charges: 'Obciążenia',
     deductions: 'Odliczenia',
-    reason: 'Powód',
+    chargeReason: 'Powód obciążenia',
+    deductionReason: 'Powód odliczenia',
     amount: 'Kwota',
-    sumCharges: 'Suma obciążeń:',
-    sumDeductions: 'Suma odliczeń:',
+    sumCharges: 'Suma kwot obciążenia:',
+    sumDeductions: 'Suma kwot odliczenia:',
     toPay: 'Do zapłaty:',
     toSettle: 'Do rozliczenia:',
   },
@@ -436,7 +441,7 @@ const en: Labels = {
     nip: 'Tax ID (NIP):',
     internalId: 'Internal ID:',
     euVat: 'EU VAT number:',
-    otherId: 'Identification number:',
+    otherId: 'Other tax identifier:',
     noId: 'No identifier',
     name: 'Name:',
     address: 'Address',
@@ -456,6 +461,8 @@ const en: Labels = {
     },
     jst: 'Invoice concerns a subordinate local government unit (JST):',
     gv: 'Invoice concerns a VAT group member (GV):',
+    jstGvYes: 'YES',
+    jstGvNo: 'NO',
     role: 'Role:',
     otherRole: 'Other role:',
     share: 'Share:',
@@ -501,7 +508,7 @@ const en: Labels = {
 
   lines: {
     title: 'Items',
-    pricesIn: (gross: boolean, currency: string) => `Invoice issued in ${gross ? 'gross' : 'net'} prices, currency ${currency}`,
+    issuedIn: (currency: string) => `Invoice issued in currency ${currency}`,
     lp: 'No.',
     uuid: 'Unique line ID',
     name: 'Goods or service',
@@ -536,6 +543,7 @@ const en: Labels = {
     value: 'Order or contract value including tax:',
     advance: 'Advance payment documented by this invoice:',
     advanceCorrection: 'Correction of the advance payment documented by this invoice:',
+    tax: 'Tax amount',
   },
 
   summary: {
@@ -620,7 +628,8 @@ const en: Labels = {
     title: 'Settlement',
     charges: 'Charges',
     deductions: 'Deductions',
-    reason: 'Reason',
+    chargeReason: 'Reason for the charge',
+    deductionReason: 'Reason for the deduction',
     amount: 'Amount',
     sumCharges: 'Total charges:',
     sumDeductions: 'Total deductions:',

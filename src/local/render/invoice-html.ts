@@ -170,7 +170,9 @@ function partiesSection(ctx: Ctx): string {
   const P = L.party;
   const seller = partyWithCorrection(ctx, P.seller, partyBody(ctx, inv.seller), inv.sellerBefore);
   const buyerBody =
-    partyBody(ctx, inv.buyer) + labelValue(P.jst, yesNo(L, inv.buyer.jst)) + labelValue(P.gv, yesNo(L, inv.buyer.gv));
+    partyBody(ctx, inv.buyer) +
+    labelValue(P.jst, inv.buyer.jst ? P.jstGvYes : P.jstGvNo) +
+    labelValue(P.gv, inv.buyer.gv ? P.jstGvYes : P.jstGvNo);
   const buyer = partyWithCorrection(ctx, P.buyer, buyerBody, inv.buyerBefore);
   const sideBySide = !inv.sellerBefore && !inv.buyerBefore;
   const main = sideBySide ? twoColumns(seller, buyer) : seller + buyer;
@@ -315,7 +317,6 @@ function linesSection(ctx: Ctx): string {
   const rows = displayLines(ctx);
   const { first, second } = lineColumns(ctx);
   const lp: Column<Row> = { key: 'NrWierszaFa', title: W.lp, align: 'center' };
-  const gross = !inv.lines.some((l) => l.P_11);
   const closingLabel =
     inv.kind === 'ROZ'
       ? W.remaining
@@ -331,7 +332,7 @@ function linesSection(ctx: Ctx): string {
   return section(
     'lines',
     W.title,
-    `<p class="note">${esc(W.pricesIn(gross, inv.currency))}</p>` + linesTables(lp, first, second, rows) + closing,
+    `<p class="note">${esc(W.issuedIn(inv.currency))}</p>` + linesTables(lp, first, second, rows) + closing,
   );
 }
 
@@ -380,7 +381,7 @@ function orderSection(ctx: Ctx): string {
     { key: 'P_12Z_XII', title: W.rateOss, format: (v) => `${formatNumber(v)}%` },
     { key: 'P_12Z_Zal_15', title: W.annex15, format: (v) => yesNo(L, v === '1') },
     { key: 'P_11NettoZ', title: W.net, format: amount, align: 'right' },
-    { key: 'P_11VatZ', title: W.vat, format: amount, align: 'right' },
+    { key: 'P_11VatZ', title: O.tax, format: amount, align: 'right' },
     { key: 'StanPrzedZ', title: W.before },
     { key: 'IndeksZ', title: W.index },
   ];
@@ -493,12 +494,16 @@ function settlementSection(ctx: Ctx): string {
   const s = inv.settlement;
   if (!s) return '';
   const R = L.settlement;
-  const cols: Column<Row>[] = [
-    { key: 'Powod', title: R.reason },
-    { key: 'Kwota', title: R.amount, format: (v) => money(ctx, v), align: 'right' },
-  ];
-  const charges = dataTable(cols, s.charges);
-  const deductions = dataTable(cols, s.deductions);
+  const table = (reasonTitle: string, rows: Row[]): string =>
+    dataTable(
+      [
+        { key: 'Powod', title: reasonTitle },
+        { key: 'Kwota', title: R.amount, format: (v) => money(ctx, v), align: 'right' },
+      ],
+      rows,
+    );
+  const charges = table(R.chargeReason, s.charges);
+  const deductions = table(R.deductionReason, s.deductions);
   return section(
     'settlement',
     R.title,
