@@ -161,7 +161,7 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     const html = renderInvoiceHtml(readSample('fa3-zal.xml'));
     const order = sectionHtml(html, 'order');
     expect(order).toContain('<h2>Zamówienie</h2>');
-    expect(textOf(order)).toContain(nb('Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku: 12 300,00 PLN'));
+    expect(textOf(order)).toContain(nb('Zamówienie Faktura wystawiona w walucie PLN Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku: 12 300,00 PLN'));
     expect(tableRows(order)[0]).toEqual(['Lp.', 'Nazwa towaru lub usługi', 'Cena jedn. netto', 'Ilość', 'Miara', 'Stawka podatku', 'Wartość sprzedaży netto', 'Kwota podatku']);
     expect(tableRows(order)[1]).toEqual(['1', 'Maszyna pakująca MP-200', nb('10 000,00'), '1', 'szt.', '23%', nb('10 000,00'), nb('2 300,00')]);
     const text = textOf(html);
@@ -363,6 +363,13 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     expect(parties).toContain('Faktura dotyczy jednostki podrzędnej JST: TAK Faktura dotyczy członka grupy GV: NIE');
   });
 
+  it('a payment made in full in parts is "Zapłacono całość w częściach"', () => {
+    const xml = RICH.replace('<ZnacznikZaplatyCzesciowej>1</ZnacznikZaplatyCzesciowej>', '<ZnacznikZaplatyCzesciowej>2</ZnacznikZaplatyCzesciowej>');
+    expect(textOf(sectionHtml(renderInvoiceHtml(Buffer.from(xml)), 'payment'))).toContain(
+      'Informacja o płatności: Zapłata częściowa Informacja o płatności (kontynuacja): Zapłacono całość w częściach',
+    );
+  });
+
   it('details: period, currency, the common-rate absence, and split line tables when over 9 columns', () => {
     const details = textOf(sectionHtml(html, 'details'));
     expect(details).toContain('Okres dokonania dostawy towarów lub wykonania usługi: od 01.02.2026 do 28.02.2026');
@@ -446,11 +453,11 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     const payment = textOf(sectionHtml(html, 'payment'));
     for (const s of [
       'Informacja o płatności: Zapłata częściowa',
-      'Rodzaj zapłaty częściowej: Zapłacono w części',
+      'Informacja o płatności (kontynuacja): Zapłacono w części',
       'Forma płatności: Płatność inna',
       'Opis płatności innej: Kompensata',
       `01.03.2026 100,00${NBSP}EUR Karta`,
-      '14 dni od dostawy',
+      'Opis płatności 14 dni od dostawy',
       'Link do płatności bezgotówkowej: https://pay.example/p?IPKSeF=123ABCDEFGHIJ',
       'Identyfikator płatności Krajowego Systemu e-Faktur: 123ABCDEFGHIJ',
       'Numer rachunku bankowego Pełny numer rachunku PL61 1090 1014 0000 0712 1981 2874 Kod SWIFT WBKPPLPP Nazwa banku Bank Śląski',

@@ -400,7 +400,10 @@ function orderSection(ctx: Ctx): string {
   return section(
     'order',
     O.title,
-    labelValue(O.value, order.value && money(ctx, order.value)) + linesTables(lp, first, second, rows) + advance,
+    `<p class="note">${esc(W.issuedIn(inv.currency))}</p>` +
+      labelValue(O.value, order.value && money(ctx, order.value)) +
+      linesTables(lp, first, second, rows) +
+      advance,
   );
 }
 
