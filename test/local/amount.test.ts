@@ -1,4 +1,4 @@
-import { amount, parseAmount, toPlain } from '../../src/local/amount';
+import { amount, parseAmount, toPlain } from '../../src/local/amount.js';
 
 describe('amounts: the xsd:decimal lexical form, exact, rounded half away from zero', () => {
   it.each(['0', '-5', '+5', '5.', '.5', '007.10', ' 12.34 '])('%j is a decimal', (text) => {

@@ -1,5 +1,5 @@
-import { addAmounts } from '../../src/local/render/invoice-model';
-import { formatAccount, formatAmount, formatDate, formatDateTime, formatMoney, formatRate, formatTaxRate } from '../../src/local/render/format';
+import { addAmounts } from '../../src/local/render/invoice-model.js';
+import { formatAccount, formatAmount, formatDate, formatDateTime, formatMoney, formatRate, formatTaxRate } from '../../src/local/render/format.js';
 
 const NBSP = '\u00a0';
 

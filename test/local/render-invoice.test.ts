@@ -1,7 +1,7 @@
-import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render';
-import { validateFa3 } from '../../src/local/fa3';
-import { fixtureNames, readFixture } from '../support/fixtures';
-import { describeWithShared, readSample, sharedPath } from '../support/shared';
+import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render/index.js';
+import { validateFa3 } from '../../src/local/fa3/index.js';
+import { fixtureNames, readFixture } from '../support/fixtures.js';
+import { describeWithShared, readSample, sharedPath } from '../support/shared.js';
 import fs from 'node:fs';
 
 const NBSP = '\u00a0';

@@ -7,12 +7,12 @@
  * invoice must already have a KSeF number), the second half of K4 (advances known to be in KSeF), F3
  * (attachments only in batch sessions).
  */
-import { isNipChecksumValid } from '../nip';
-import { checkKsefNumber } from '../ksef-number';
+import { isNipChecksumValid } from '../nip.js';
+import { checkKsefNumber } from '../ksef-number.js';
 import Decimal from 'decimal.js';
-import { ExactDecimal, amount, toPlain } from '../amount';
-import { ValidationIssue } from './issues';
-import { Fa3Invoice, InvoiceLine, TAX_BUCKETS, TaxBucketInfo } from './model';
+import { ExactDecimal, amount, toPlain } from '../amount.js';
+import { ValidationIssue } from './issues.js';
+import { Fa3Invoice, InvoiceLine, TAX_BUCKETS, TaxBucketInfo } from './model.js';
 
 export type ValidationMode = 'issue' | 'ingest';
 export type Environment = 'test' | 'demo' | 'prod';

@@ -1,5 +1,5 @@
-import { ExactDecimal, amount, toPlain } from '../amount';
-import { Fa3Invoice, InvoiceKind } from './model';
+import { ExactDecimal, amount, toPlain } from '../amount.js';
+import { Fa3Invoice, InvoiceKind } from './model.js';
 
 /** The few fields a listing or a send result shows; amounts as decimal strings with 2 places. */
 export interface InvoiceSummary {
