@@ -8,6 +8,7 @@ import path from 'node:path';
 import QRCode from 'qrcode';
 import { PdfRenderer, renderInvoicePdf, renderUpoPdf } from '../../src/local/pdf/index.js';
 import { firstPageQr, pdfInfo, pdfText } from '../support/pdf.js';
+import { readFixture } from '../support/fixtures.js';
 import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
 
 /** KOD I per FA3.md §4.1, computed here independently of src/local/qr. */
@@ -27,7 +28,13 @@ const SAMPLES: Record<(typeof sampleNames)[number], { number: string; ksef: stri
     number: 'FV/2026/02/0001',
     ksef: '5265877635-20260202-010000F1E2D3-DC',
     total: 'Kwota należności ogółem: 2 385,00 PLN',
-    words: ['Usługa wdrożeniowa', 'Dziękujemy za współpracę.', 'Bank Przykładowy S.A.'],
+    words: [
+      'Usługa wdrożeniowa',
+      'Dziękujemy za współpracę.',
+      'Bank Przykładowy S.A.',
+      'Faktura wystawiona w walucie PLN',
+      'Faktura dotyczy jednostki podrzędnej JST: NIE',
+    ],
   },
   'fa3-zal.xml': {
     number: 'FZ/2026/03/0001',
@@ -90,6 +97,23 @@ describeWithShared('invoice PDFs', () => {
       expect(text).toContain(expected);
     }
     expect(await firstPageQr(pdf)).toBe(link);
+  });
+
+  it("fa3-kor.xml: the corrected invoice's KSeF number prints whole, not cut at the column's right edge", async () => {
+    const corrected = '5265877635-20260202-0100A0039876-70';
+    const xml = Buffer.from(readSample('fa3-kor.xml').toString('utf8').replace('5265877635-20260202-010000F1E2D3-DC', corrected));
+    expect(xml.toString('utf8')).toContain(`<NrKSeFFaKorygowanej>${corrected}</NrKSeFFaKorygowanej>`);
+    const text = await pdfText(await renderInvoicePdf(renderer, xml, { ksefNumber: SAMPLES['fa3-kor.xml'].ksef }));
+    expect(text).toContain(`Numer KSeF faktury korygowanej: ${corrected}`);
+  });
+
+  it('fa3-attachment.xml: the attachment heading, amounts formatted by column type, dates whole', async () => {
+    const text = await pdfText(await renderInvoicePdf(renderer, readFixture('fa3-attachment.xml')));
+    for (const s of ['Załącznik do Faktury VAT', 'Szczegółowe dane załącznika (1)', '0,9000', '18,00', '1 234,50', '3 721,50']) expect(text).toContain(s);
+    expect(text).not.toContain('0.9000');
+    // Whole, the two date columns and the time come back in one run; a date broken at its hyphen comes
+    // back from pdftotext as "2026-1112".
+    expect(text).toContain('2026-11-12 2026-11-13 09:30:00');
   });
 
   it("lang 'en': English labels and page numbers 'n of N'", async () => {

@@ -1,4 +1,4 @@
-import { addDecimals } from '../../src/local/render/decimal.js';
+import { addAmounts } from '../../src/local/render/invoice-model.js';
 import { formatAccount, formatAmount, formatDate, formatDateTime, formatMoney, formatRate, formatTaxRate } from '../../src/local/render/format.js';
 
 const NBSP = '\u00a0';
@@ -37,7 +37,7 @@ describe('decimal sums use integers, never floats', () => {
     [[undefined, undefined], '0.00'],
     [['1.123', '1'], '2.123'],
   ] as [(string | undefined)[], string][])('%j -> %s', (values, sum) => {
-    expect(addDecimals(...values)).toBe(sum);
+    expect(addAmounts(...values)).toBe(sum);
   });
 });
 

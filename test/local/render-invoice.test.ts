@@ -1,4 +1,6 @@
 import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render/index.js';
+import { validateFa3 } from '../../src/local/fa3/index.js';
+import { fixtureNames, readFixture } from '../support/fixtures.js';
 import { describeWithShared, readSample, sharedPath } from '../support/shared.js';
 import fs from 'node:fs';
 
@@ -107,7 +109,28 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     expect(text).toContain('Nazwa banku Bank Przykładowy S.A.');
     expect(text).toContain('Stopka faktury Dziękujemy za współpracę.');
     expect(text).toContain('Wytworzona w: Example FA3 server 0.1');
-    expect(text).toContain('Faktura dotyczy jednostki podrzędnej JST: Nie');
+    expect(text).toContain('Faktura dotyczy jednostki podrzędnej JST: NIE Faktura dotyczy członka grupy GV: NIE');
+    expect(textOf(sectionHtml(html, 'lines'))).toContain('Pozycje Faktura wystawiona w walucie PLN Lp.');
+    expect(text).not.toContain('w cenach');
+  });
+
+  it('character references print as the characters they stand for, and markup stays text', () => {
+    const xml = readSample('fa3-vat.xml')
+      .toString('utf8')
+      .replace('<Nazwa>Przykładowy Nabywca S.A.</Nazwa>', '<Nazwa>&#x141;&#xf3;d&#378; &#60;script&#62;alert(1)&#60;/script&#62; &amp;#60; &#38;amp;</Nazwa>')
+      .replace('<P_7>Usługa wdrożeniowa (godziny pracy)</P_7>', '<P_7>Wdrożenie &quot;A&apos; &#x26; &#169;</P_7>');
+    const html = renderInvoiceHtml(Buffer.from(xml));
+    expect(textOf(sectionHtml(html, 'parties'))).toContain('Nabywca NIP: 1234563218 Nazwa: Łódź <script>alert(1)</script> &#60; &amp;');
+    expect(html).toContain('Łódź &lt;script&gt;alert(1)&lt;/script&gt; &amp;#60; &amp;amp;');
+    expect(html).not.toContain('<script>');
+    expect(tableRows(sectionHtml(html, 'lines'))[1][1]).toBe('Wdrożenie "A\' & ©');
+  });
+
+  it('fa3-vat: no payment status when the XML states none (neither Zaplacono nor ZnacznikZaplatyCzesciowej)', () => {
+    const payment = textOf(sectionHtml(renderInvoiceHtml(readSample('fa3-vat.xml')), 'payment'));
+    expect(payment).toContain('Płatność Forma płatności: Przelew Termin płatności');
+    expect(payment).not.toContain('Informacja o płatności');
+    expect(payment).not.toContain('Brak zapłaty');
   });
 
   it('fa3-roz: the earlier advance invoices by KSeF number', () => {
@@ -138,7 +161,8 @@ describeWithShared('renderInvoiceHtml on the four samples', () => {
     const html = renderInvoiceHtml(readSample('fa3-zal.xml'));
     const order = sectionHtml(html, 'order');
     expect(order).toContain('<h2>Zamówienie</h2>');
-    expect(textOf(order)).toContain(nb('Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku: 12 300,00 PLN'));
+    expect(textOf(order)).toContain(nb('Zamówienie Faktura wystawiona w walucie PLN Wartość zamówienia lub umowy z uwzględnieniem kwoty podatku: 12 300,00 PLN'));
+    expect(tableRows(order)[0]).toEqual(['Lp.', 'Nazwa towaru lub usługi', 'Cena jedn. netto', 'Ilość', 'Miara', 'Stawka podatku', 'Wartość sprzedaży netto', 'Kwota podatku']);
     expect(tableRows(order)[1]).toEqual(['1', 'Maszyna pakująca MP-200', nb('10 000,00'), '1', 'szt.', '23%', nb('10 000,00'), nb('2 300,00')]);
     const text = textOf(html);
     expect(text).toContain('Data otrzymania zapłaty: 27.02.2026');
@@ -329,6 +353,23 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     }
   });
 
+  it('a foreign tax ID (KodKraju + NrID) is "Identyfikator podatkowy inny"; JST/GV answers in capitals', () => {
+    const xml = RICH.replace('<BrakID>1</BrakID><Nazwa>Jan Kowalski</Nazwa>', '<KodKraju>UA</KodKraju><NrID>UA123456</NrID><Nazwa>Jan Kowalski</Nazwa>').replace(
+      '<JST>2</JST>',
+      '<JST>1</JST>',
+    );
+    const parties = textOf(sectionHtml(renderInvoiceHtml(Buffer.from(xml)), 'parties'));
+    expect(parties).toContain('Podmiot inny 2 Identyfikator podatkowy inny: UA UA123456 Nazwa: Jan Kowalski');
+    expect(parties).toContain('Faktura dotyczy jednostki podrzędnej JST: TAK Faktura dotyczy członka grupy GV: NIE');
+  });
+
+  it('a payment made in full in parts is "Zapłacono całość w częściach"', () => {
+    const xml = RICH.replace('<ZnacznikZaplatyCzesciowej>1</ZnacznikZaplatyCzesciowej>', '<ZnacznikZaplatyCzesciowej>2</ZnacznikZaplatyCzesciowej>');
+    expect(textOf(sectionHtml(renderInvoiceHtml(Buffer.from(xml)), 'payment'))).toContain(
+      'Informacja o płatności: Zapłata częściowa Informacja o płatności (kontynuacja): Zapłacono całość w częściach',
+    );
+  });
+
   it('details: period, currency, the common-rate absence, and split line tables when over 9 columns', () => {
     const details = textOf(sectionHtml(html, 'details'));
     expect(details).toContain('Okres dokonania dostawy towarów lub wykonania usługi: od 01.02.2026 do 28.02.2026');
@@ -396,18 +437,27 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     expect(additional).toContain('Faktura, o której mowa w art. 109 ust. 3d ustawy');
     expect(additional).toContain('Dodatkowa informacja dotycząca zwrotu podatku akcyzowego');
     expect(additional).toContain('1 Kolor zielony');
-    const settlement = textOf(sectionHtml(html, 'settlement'));
+    const settlementHtml = sectionHtml(html, 'settlement');
+    expect(tableRows(settlementHtml)).toEqual([
+      ['Powód obciążenia', 'Kwota'],
+      ['Opłata za transport', nb('10,00 EUR')],
+      ['Powód odliczenia', 'Kwota'],
+      ['Kara umowna', nb('5,00 EUR')],
+    ]);
+    const settlement = textOf(settlementHtml);
+    expect(settlement).toContain(nb('Suma kwot obciążenia: 10,00 EUR'));
+    expect(settlement).toContain(nb('Suma kwot odliczenia: 5,00 EUR'));
     expect(settlement).toContain(nb('Opłata za transport 10,00 EUR'));
     expect(settlement).toContain(nb('Kara umowna 5,00 EUR'));
     expect(settlement).toContain(nb('Do zapłaty: 12 345 678 901 239,86 EUR'));
     const payment = textOf(sectionHtml(html, 'payment'));
     for (const s of [
       'Informacja o płatności: Zapłata częściowa',
-      'Rodzaj zapłaty częściowej: Zapłacono w części',
+      'Informacja o płatności (kontynuacja): Zapłacono w części',
       'Forma płatności: Płatność inna',
       'Opis płatności innej: Kompensata',
       `01.03.2026 100,00${NBSP}EUR Karta`,
-      '14 dni od dostawy',
+      'Opis płatności 14 dni od dostawy',
       'Link do płatności bezgotówkowej: https://pay.example/p?IPKSeF=123ABCDEFGHIJ',
       'Identyfikator płatności Krajowego Systemu e-Faktur: 123ABCDEFGHIJ',
       'Numer rachunku bankowego Pełny numer rachunku PL61 1090 1014 0000 0712 1981 2874 Kod SWIFT WBKPPLPP Nazwa banku Bank Śląski',
@@ -442,13 +492,34 @@ describe('renderInvoiceHtml on an invoice using every section', () => {
     expect(footer).toContain('Żółta Łódź Spółka z ograniczoną odpowiedzialnością 0000123456 123456785 000012345');
     expect(footer).toContain('Stopka faktury Kapitał zakładowy 5 000 zł');
     const attachment = sectionHtml(html, 'attachment');
-    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Specyfikacja Projekt Alfa Pierwszy akapit.');
+    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Szczegółowe dane załącznika (1) Specyfikacja Projekt Alfa Pierwszy akapit.');
     expect(tableRows(attachment).slice(-3)).toEqual([
       ['Pozycja', 'Kwota'],
-      ['Śruby', '12.50'],
-      ['Razem', '12.50'],
+      ['Śruby', '12,50'],
+      ['Razem', '12,50'],
     ]);
     expect(text).toContain('Wytworzona w: Aplikacja Podatnika KSeF');
+  });
+});
+
+describeWithShared('renderInvoiceHtml on test/fixtures (valid FA(3) invoices written for these tests)', () => {
+  it.each(fixtureNames)('%s is valid FA(3), XSD included', async (name) => {
+    const result = await validateFa3(readFixture(name), { today: '2026-11-16' });
+    expect(result.errors).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('fa3-attachment.xml: a heading per data block, cells formatted by their column type', () => {
+    const attachment = sectionHtml(renderInvoiceHtml(readFixture('fa3-attachment.xml')), 'attachment');
+    expect(textOf(attachment)).toContain('Załącznik do Faktury VAT Szczegółowe dane załącznika (1) Specyfikacja dostaw');
+    expect(tableRows(attachment).slice(-4)).toEqual([
+      ['Lp.', 'Opis pozycji dostawy wraz z uwagami', 'Ilość', 'Cena', 'Wartość', 'Data dostawy', 'Data odbioru', 'Godzina', 'Uwagi do dostawy i odbioru'],
+      ['1,00', 'Konsultacje wdrożeniowe KSeF, etap pierwszy: analiza procesów i konfiguracja', '0,9000', '20,00', '18,00', '2026-11-12', '2026-11-13', '09:30:00', 'Odbiór potwierdzony protokołem podpisanym przez obie strony umowy'],
+      ['2,00', 'Podręczniki', '3,00', nb('1 234,50'), nb('3 703,50'), '2026-11-12', '2026-11-13', '14:00:00', '-'],
+      ['Razem', '', '', '', nb('3 721,50'), '', '', '', ''],
+    ]);
+    expect(attachment).toContain('<td class="nowrap">2026-11-12</td>');
+    expect(attachment).toContain('<td class="nowrap">09:30:00</td>');
   });
 });
 
@@ -507,6 +578,8 @@ describe('renderInvoiceHtml on corrections', () => {
   });
 });
 
+const FA3 = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
+
 describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
   const bad = (xml: string | Buffer) => () => renderInvoiceHtml(typeof xml === 'string' ? Buffer.from(xml) : xml);
   it.each([
@@ -517,6 +590,9 @@ describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
     ['FA(2) namespace', '<Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/"><Fa/></Faktura>', /is not FA\(3\)/],
     ['no Fa', '<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"><Naglowek/></Faktura>', /Fa is missing/],
     ['DOCTYPE', '<!DOCTYPE x [<!ENTITY a "b">]><Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/"/>', /DOCTYPE/],
+    ['an entity XML does not define', `<Faktura xmlns="${FA3}"><Fa>\n<P_2>A&nbsp;1</P_2></Fa></Faktura>`, /not well-formed XML \(line 2, .*Entity 'nbsp' not defined/],
+    ['a reference to no XML character', `<Faktura xmlns="${FA3}"><Fa><P_2 a="&#0;">1</P_2></Fa></Faktura>`, /not well-formed XML .*invalid xmlChar value 0/],
+    ['a capital X in a hex reference', `<Faktura xmlns="${FA3}"><Fa><P_2>&#X41;</P_2></Fa></Faktura>`, /not well-formed XML/],
   ])('%s', (_name, xml, message) => {
     expect(bad(xml)).toThrow(RenderInputError);
     expect(bad(xml)).toThrow(message);
@@ -530,6 +606,11 @@ describe('renderInvoiceHtml rejects what is not an FA(3) invoice', () => {
     const prefixed = RICH.replace('<Faktura xmlns="http://crd.gov.pl/wzor/2025/06/25/13775/">', '<fa:Faktura xmlns:fa="http://crd.gov.pl/wzor/2025/06/25/13775/">')
       .replace('</Faktura>', '</fa:Faktura>');
     expect(textOf(renderInvoiceHtml(Buffer.from(prefixed)))).toContain('FV/EUR/2026/03/1');
+  });
+
+  it('inside CDATA and comments an ampersand is literal text', () => {
+    const xml = RICH.replace('<P_2>FV/EUR/2026/03/1</P_2>', '<P_2><![CDATA[FV&nbsp;&#0;]]></P_2><!-- &bogus; -->');
+    expect(textOf(renderInvoiceHtml(Buffer.from(xml)))).toContain('Numer Faktury: FV&nbsp;&#0;');
   });
 });
 

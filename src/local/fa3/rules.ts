@@ -9,7 +9,8 @@
  */
 import { isNipChecksumValid } from '../nip.js';
 import { checkKsefNumber } from '../ksef-number.js';
-import { Dec, ZERO, abs, add, cmp, dec, format, mul, round, sub, sum } from './decimal.js';
+import { Decimal } from 'decimal.js';
+import { ExactDecimal, amount, toPlain } from '../amount.js';
 import { ValidationIssue } from './issues.js';
 import { Fa3Invoice, InvoiceLine, TAX_BUCKETS, TaxBucketInfo } from './model.js';
 
@@ -56,9 +57,10 @@ class Collector implements Findings {
 const FA = '/Faktura/Fa';
 /** Path step of the i-th of `count` same-named siblings (indexed only when there are several). */
 const step = (name: string, i: number, count: number) => (count > 1 ? `${name}[${i + 1}]` : name);
-const money = (d: Dec) => format(d, Math.max(2, d.scale));
+const money = (d: Decimal) => toPlain(d, Math.max(2, d.decimalPlaces()));
 const CORRECTIONS = new Set(['KOR', 'KOR_ZAL', 'KOR_ROZ']);
-const CENT: Dec = { units: 1n, scale: 2 };
+const ZERO = new ExactDecimal(0);
+const CENT = new ExactDecimal('0.01');
 
 /** F1, F2: properties of the bytes. */
 export function documentRules(facts: DocumentFacts, hasAttachment: boolean, options: RuleOptions): Findings {
@@ -166,12 +168,12 @@ function nips(inv: Fa3Invoice, options: RuleOptions, out: Collector): void {
   }
 }
 
-function headerAmount(inv: Fa3Invoice, field: string): Dec | undefined {
+function headerAmount(inv: Fa3Invoice, field: string): Decimal | undefined {
   for (const t of inv.totals) {
     const info = bucketInfo(t.bucket);
-    if (info.netField === field) return dec(t.net);
-    if (info.vatField === field) return t.vat !== undefined ? dec(t.vat) : undefined;
-    if (info.vatPlnField === field) return t.vatPln !== undefined ? dec(t.vatPln) : undefined;
+    if (info.netField === field) return amount(t.net);
+    if (info.vatField === field) return t.vat !== undefined ? amount(t.vat) : undefined;
+    if (info.vatPlnField === field) return t.vatPln !== undefined ? amount(t.vatPln) : undefined;
   }
   return undefined;
 }
@@ -180,9 +182,8 @@ const bucketInfo = (id: string): TaxBucketInfo => TAX_BUCKETS.find((b) => b.id =
 
 /** T1: P_15 = Σ P_13_* + Σ P_14_1..5 (W fields are PLN conversions, not part of the total). */
 function totals(inv: Fa3Invoice, out: Collector): void {
-  const expected = sum(inv.totals.flatMap((t) => [dec(t.net), ...(t.vat !== undefined ? [dec(t.vat)] : [])]));
-  const p15 = dec(inv.totalDue);
-  if (cmp(expected, p15) !== 0) {
+  const expected = ExactDecimal.sum(0, ...inv.totals.flatMap((t) => [amount(t.net), ...(t.vat !== undefined ? [amount(t.vat)] : [])]));
+  if (!expected.eq(amount(inv.totalDue))) {
     out.add(
       'error',
       'T1',
@@ -202,18 +203,18 @@ function lineTotals(inv: Fa3Invoice, out: Collector): void {
   if (!['VAT', 'UPR', 'KOR'].includes(inv.kind) || inv.annotations.margin) return;
   // A line with a value but no rate (or the reverse) cannot be attributed: the comparison would mislead.
   if (inv.lines.some((l) => (bucketOfLine(l) === undefined) !== ((l.netValue ?? l.grossValue) === undefined))) return;
-  const perBucket = new Map<TaxBucketInfo, { net: Dec; gross: Dec; netLines: number; grossLines: number }>();
+  const perBucket = new Map<TaxBucketInfo, { net: Decimal; gross: Decimal; netLines: number; grossLines: number }>();
   for (const l of inv.lines) {
     const b = bucketOfLine(l);
     const value = l.netValue ?? l.grossValue;
     if (!b || value === undefined) continue;
     const acc = perBucket.get(b) ?? { net: ZERO, gross: ZERO, netLines: 0, grossLines: 0 };
-    const signed = l.before ? sub(ZERO, dec(value)) : dec(value);
+    const signed = l.before ? amount(value).neg() : amount(value);
     if (l.netValue !== undefined) {
-      acc.net = add(acc.net, signed);
+      acc.net = acc.net.plus(signed);
       acc.netLines++;
     } else {
-      acc.gross = add(acc.gross, signed);
+      acc.gross = acc.gross.plus(signed);
       acc.grossLines++;
     }
     perBucket.set(b, acc);
@@ -225,9 +226,9 @@ function lineTotals(inv: Fa3Invoice, out: Collector): void {
     if (acc.netLines > 0 && acc.grossLines > 0) continue;
     const rates = b.rates.length ? b.rates.join('/') + '%' : b.id === 'oss' ? 'OSS' : b.id;
     if (acc.grossLines > 0) {
-      const headerGross = add(headerNet, (b.vatField ? headerAmount(inv, b.vatField) : undefined) ?? ZERO);
-      const tolerance = mul(CENT, { units: BigInt(acc.grossLines), scale: 0 });
-      if (cmp(abs(sub(headerGross, acc.gross)), tolerance) > 0) {
+      const headerGross = headerNet.plus((b.vatField ? headerAmount(inv, b.vatField) : undefined) ?? ZERO);
+      const tolerance = CENT.times(acc.grossLines);
+      if (headerGross.minus(acc.gross).abs().gt(tolerance)) {
         out.add(
           'warning',
           'T2',
@@ -235,7 +236,7 @@ function lineTotals(inv: Fa3Invoice, out: Collector): void {
           `${b.netField} + ${b.vatField ?? '0'} (${money(headerGross)}) differs from the lines' gross values at ${rates} (${money(acc.gross)})`,
         );
       }
-    } else if (cmp(headerNet, acc.net) !== 0) {
+    } else if (!headerNet.eq(acc.net)) {
       out.add(
         'warning',
         'T2',
@@ -256,9 +257,9 @@ function vatRates(inv: Fa3Invoice, out: Collector): void {
     const used = [...new Set(lines.map((l) => l.rate!))];
     if (used.length > 1) continue;
     const candidates = used.length === 1 ? used : b.rates;
-    const tolerance = mul(CENT, { units: BigInt(Math.max(1, lines.length)), scale: 0 });
-    const expected = candidates.map((r) => round(mul(net, { units: BigInt(r), scale: 2 }), 2));
-    if (!expected.some((e) => cmp(abs(sub(e, vat)), tolerance) <= 0)) {
+    const tolerance = CENT.times(Math.max(1, lines.length));
+    const expected = candidates.map((r) => net.times(r).div(100).toDecimalPlaces(2));
+    if (!expected.some((e) => e.minus(vat).abs().lte(tolerance))) {
       out.add(
         'warning',
         'T3',
@@ -274,9 +275,9 @@ function settlement(inv: Fa3Invoice, out: Collector): void {
   const s = inv.settlement;
   if (s) {
     const base = `${FA}/Rozliczenie`;
-    const charges = sum(s.charges.map((c) => dec(c.amount)));
-    const deductions = sum(s.deductions.map((c) => dec(c.amount)));
-    if (s.chargesTotal !== undefined && cmp(dec(s.chargesTotal), charges) !== 0) {
+    const charges = ExactDecimal.sum(0, ...s.charges.map((c) => amount(c.amount)));
+    const deductions = ExactDecimal.sum(0, ...s.deductions.map((c) => amount(c.amount)));
+    if (s.chargesTotal !== undefined && !amount(s.chargesTotal).eq(charges)) {
       out.add(
         'warning',
         'T4',
@@ -284,7 +285,7 @@ function settlement(inv: Fa3Invoice, out: Collector): void {
         `SumaObciazen (${s.chargesTotal}) is not the sum of Obciazenia (${money(charges)})`,
       );
     }
-    if (s.deductionsTotal !== undefined && cmp(dec(s.deductionsTotal), deductions) !== 0) {
+    if (s.deductionsTotal !== undefined && !amount(s.deductionsTotal).eq(deductions)) {
       out.add(
         'warning',
         'T4',
@@ -293,11 +294,10 @@ function settlement(inv: Fa3Invoice, out: Collector): void {
       );
     }
     if (s.toPay !== undefined) {
-      const expected = sub(
-        add(dec(inv.totalDue), s.chargesTotal !== undefined ? dec(s.chargesTotal) : charges),
-        s.deductionsTotal !== undefined ? dec(s.deductionsTotal) : deductions,
-      );
-      if (cmp(dec(s.toPay), expected) !== 0) {
+      const expected = amount(inv.totalDue)
+        .plus(s.chargesTotal !== undefined ? amount(s.chargesTotal) : charges)
+        .minus(s.deductionsTotal !== undefined ? amount(s.deductionsTotal) : deductions);
+      if (!amount(s.toPay).eq(expected)) {
         out.add(
           'warning',
           'T4',
@@ -308,8 +308,8 @@ function settlement(inv: Fa3Invoice, out: Collector): void {
     }
   }
   if (inv.kind === 'ROZ' && inv.partialPayments.length > 0) {
-    const paid = sum(inv.partialPayments.map((p) => dec(p.amount)));
-    if (cmp(paid, dec(inv.totalDue)) > 0) {
+    const paid = ExactDecimal.sum(0, ...inv.partialPayments.map((p) => amount(p.amount)));
+    if (paid.gt(amount(inv.totalDue))) {
       out.add(
         'warning',
         'T5',
@@ -403,9 +403,9 @@ function kinds(inv: Fa3Invoice, out: Collector): void {
     } else {
       const lines = inv.order.lines.filter((l) => !l.before && (l.netValue !== undefined || l.vatValue !== undefined));
       if (lines.length > 0) {
-        const gross = sum(lines.map((l) => add(dec(l.netValue ?? '0'), dec(l.vatValue ?? '0'))));
-        const tolerance = mul(CENT, { units: BigInt(lines.length), scale: 0 });
-        if (cmp(abs(sub(gross, dec(inv.order.value))), tolerance) > 0) {
+        const gross = ExactDecimal.sum(0, ...lines.map((l) => amount(l.netValue ?? '0').plus(amount(l.vatValue ?? '0'))));
+        const tolerance = CENT.times(lines.length);
+        if (gross.minus(amount(inv.order.value)).abs().gt(tolerance)) {
           out.add(
             'warning',
             'K5',
@@ -458,13 +458,14 @@ function parties(inv: Fa3Invoice, out: Collector): void {
   if (inv.buyer.gv && !inv.thirdParties.some((p) => role(p.role) === 10)) {
     out.add('error', 'P1', '/Faktura/Podmiot2/GV', 'GV = 1 requires a Podmiot3 with role 10 (the VAT group member)');
   }
-  const shares = inv.thirdParties.filter((p) => role(p.role) === 4 && p.share !== undefined).map((p) => dec(p.share!));
-  if (shares.length > 0 && cmp(sum(shares), { units: 100n, scale: 0 }) > 0) {
+  const shares = inv.thirdParties.filter((p) => role(p.role) === 4 && p.share !== undefined).map((p) => amount(p.share!));
+  const shareTotal = ExactDecimal.sum(0, ...shares);
+  if (shareTotal.gt(100)) {
     out.add(
       'warning',
       'P2',
       '/Faktura/Podmiot3',
-      `The additional buyers' shares (Udzial) add up to ${format(sum(shares))}%, more than 100%`,
+      `The additional buyers' shares (Udzial) add up to ${shareTotal.toFixed()}%, more than 100%`,
     );
   }
   const ids = new Set([inv.buyer.buyerId, ...inv.thirdParties.map((p) => p.buyerId)].filter((x) => x !== undefined));
@@ -486,7 +487,7 @@ function annotations(inv: Fa3Invoice, out: Collector): void {
     (r): r is string => r !== undefined,
   );
   const exemptHeader = inv.totals.find((t) => t.bucket === 'exempt');
-  const exempt = rates.includes('zw') || (exemptHeader !== undefined && cmp(dec(exemptHeader.net), ZERO) !== 0);
+  const exempt = rates.includes('zw') || (exemptHeader !== undefined && !amount(exemptHeader.net).isZero());
   const base = `${FA}/Adnotacje`;
   if (exempt && !inv.annotations.exemption) {
     out.add(
@@ -510,8 +511,8 @@ function annotations(inv: Fa3Invoice, out: Collector): void {
   const annex15 = inv.lines.some((l) => l.annex15) || (inv.order?.lines.some((l) => l.annex15) ?? false);
   if (annex15 && !inv.annotations.splitPayment) {
     const rate = inv.currency === 'PLN' ? '1' : (inv.advanceExchangeRate ?? inv.lines.find((l) => l.exchangeRate)?.exchangeRate);
-    const pln = rate === undefined ? undefined : mul(dec(inv.totalDue), dec(rate));
-    if (pln && cmp(pln, { units: 15000n, scale: 0 }) > 0) {
+    const pln = rate === undefined ? undefined : amount(inv.totalDue).times(amount(rate));
+    if (pln?.gt(15000)) {
       out.add(
         'warning',
         'A3',

@@ -1,4 +1,4 @@
-import { dec, format, sum } from './decimal.js';
+import { ExactDecimal, amount, toPlain } from '../amount.js';
 import { Fa3Invoice, InvoiceKind } from './model.js';
 
 /** The few fields a listing or a send result shows; amounts as decimal strings with 2 places. */
@@ -27,9 +27,9 @@ export function summarize(invoice: Fa3Invoice): InvoiceSummary {
     sellerNip: invoice.seller.nip,
     buyerNip: invoice.buyer.nip ?? null,
     buyerName: invoice.buyer.name ?? null,
-    net: format(sum(invoice.totals.map((t) => dec(t.net))), 2),
-    vat: format(sum(invoice.totals.flatMap((t) => (t.vat !== undefined ? [dec(t.vat)] : []))), 2),
-    gross: format(dec(invoice.totalDue), 2),
+    net: toPlain(ExactDecimal.sum(0, ...invoice.totals.map((t) => amount(t.net))), 2),
+    vat: toPlain(ExactDecimal.sum(0, ...invoice.totals.flatMap((t) => (t.vat !== undefined ? [amount(t.vat)] : []))), 2),
+    gross: toPlain(amount(invoice.totalDue), 2),
     currency: invoice.currency,
   };
 }

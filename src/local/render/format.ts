@@ -3,7 +3,7 @@
  * between thousands, comma decimal), dates `DD.MM.YYYY`, times in Europe/Warsaw, exchange rates
  * with 6 decimals, Polish account numbers grouped `96 1020 2629 …`.
  */
-import { parseDecimal, decimalToString } from './decimal.js';
+import { parseAmount, toPlain } from '../amount.js';
 
 export const NBSP = '\u00a0';
 
@@ -27,18 +27,9 @@ export function formatMoney(raw: string | undefined, currency: string): string {
 
 /** Exchange rates: always 6 decimals, comma separator, rounded half away from zero. */
 export function formatRate(raw: string | undefined): string {
-  const d = parseDecimal(raw);
   if (raw === undefined) return '';
-  if (!d) return raw;
-  let units = d.units;
-  if (d.scale > 6) {
-    const div = 10n ** BigInt(d.scale - 6);
-    const half = div / 2n;
-    units = units < 0n ? -((-units + half) / div) : (units + half) / div;
-  } else {
-    units = units * 10n ** BigInt(6 - d.scale);
-  }
-  return decimalToString({ units, scale: 6 }).replace('.', ',');
+  const d = parseAmount(raw);
+  return d ? toPlain(d, 6).replace('.', ',') : raw;
 }
 
 /** Quantities and percentages: decimal comma, digits as written. */

@@ -13,7 +13,7 @@ import {
   formatRate,
   formatTaxRate,
 } from './format.js';
-import { signOf } from './decimal.js';
+import { parseAmount } from '../amount.js';
 import { Labels, Lang, countryName } from './i18n.js';
 import { Address, BankAccount, InvoiceView, Party, Row, ThirdParty, Transport } from './invoice-model.js';
 import { INVOICE_CSS } from './styles.js';
@@ -113,7 +113,9 @@ function correctedSection(ctx: Ctx): string {
         heading(3, numbered ? `${C.ids} ${i + 1}` : C.ids) +
         labelValue(C.issueDate, formatDate(ref.issueDate)) +
         labelValue(C.number, ref.number) +
-        labelValue(C.ksefNumber, ref.ksefNumber, 'nowrap'),
+        // Kept whole (next to its label when it fits, else on the line below): a 35-character KSeF number
+        // beside the long label overflows the half-width column, and a broken one cannot be copied.
+        labelValue(C.ksefNumber, ref.ksefNumber, 'whole'),
     )
     .join('');
   return section('corrected', C.title, twoColumns(left, right));
@@ -168,7 +170,9 @@ function partiesSection(ctx: Ctx): string {
   const P = L.party;
   const seller = partyWithCorrection(ctx, P.seller, partyBody(ctx, inv.seller), inv.sellerBefore);
   const buyerBody =
-    partyBody(ctx, inv.buyer) + labelValue(P.jst, yesNo(L, inv.buyer.jst)) + labelValue(P.gv, yesNo(L, inv.buyer.gv));
+    partyBody(ctx, inv.buyer) +
+    labelValue(P.jst, inv.buyer.jst ? P.jstGvYes : P.jstGvNo) +
+    labelValue(P.gv, inv.buyer.gv ? P.jstGvYes : P.jstGvNo);
   const buyer = partyWithCorrection(ctx, P.buyer, buyerBody, inv.buyerBefore);
   const sideBySide = !inv.sellerBefore && !inv.buyerBefore;
   const main = sideBySide ? twoColumns(seller, buyer) : seller + buyer;
@@ -313,7 +317,6 @@ function linesSection(ctx: Ctx): string {
   const rows = displayLines(ctx);
   const { first, second } = lineColumns(ctx);
   const lp: Column<Row> = { key: 'NrWierszaFa', title: W.lp, align: 'center' };
-  const gross = !inv.lines.some((l) => l.P_11);
   const closingLabel =
     inv.kind === 'ROZ'
       ? W.remaining
@@ -323,13 +326,13 @@ function linesSection(ctx: Ctx): string {
           ? W.totalDue
           : undefined;
   const closing =
-    closingLabel && signOf(inv.total) !== 0 && inv.total !== undefined
+    closingLabel && inv.total !== undefined && !parseAmount(inv.total)?.isZero()
       ? `<div class="total"><span class="l">${esc(closingLabel)}</span> <span class="v">${esc(money(ctx, inv.total))}</span></div>`
       : '';
   return section(
     'lines',
     W.title,
-    `<p class="note">${esc(W.pricesIn(gross, inv.currency))}</p>` + linesTables(lp, first, second, rows) + closing,
+    `<p class="note">${esc(W.issuedIn(inv.currency))}</p>` + linesTables(lp, first, second, rows) + closing,
   );
 }
 
@@ -378,7 +381,7 @@ function orderSection(ctx: Ctx): string {
     { key: 'P_12Z_XII', title: W.rateOss, format: (v) => `${formatNumber(v)}%` },
     { key: 'P_12Z_Zal_15', title: W.annex15, format: (v) => yesNo(L, v === '1') },
     { key: 'P_11NettoZ', title: W.net, format: amount, align: 'right' },
-    { key: 'P_11VatZ', title: W.vat, format: amount, align: 'right' },
+    { key: 'P_11VatZ', title: O.tax, format: amount, align: 'right' },
     { key: 'StanPrzedZ', title: W.before },
     { key: 'IndeksZ', title: W.index },
   ];
@@ -392,12 +395,15 @@ function orderSection(ctx: Ctx): string {
     { key: 'ProceduraZ', title: W.procedure },
   ];
   let advance = '';
-  if (inv.kind === 'ZAL' && signOf(inv.total) === 1) advance = labelValue(O.advance, money(ctx, inv.total), 'total');
+  if (inv.kind === 'ZAL' && parseAmount(inv.total)?.gt(0)) advance = labelValue(O.advance, money(ctx, inv.total), 'total');
   if (inv.kind === 'KOR_ZAL' && inv.total !== undefined) advance = labelValue(O.advanceCorrection, money(ctx, inv.total), 'total');
   return section(
     'order',
     O.title,
-    labelValue(O.value, order.value && money(ctx, order.value)) + linesTables(lp, first, second, rows) + advance,
+    `<p class="note">${esc(W.issuedIn(inv.currency))}</p>` +
+      labelValue(O.value, order.value && money(ctx, order.value)) +
+      linesTables(lp, first, second, rows) +
+      advance,
   );
 }
 
@@ -491,12 +497,16 @@ function settlementSection(ctx: Ctx): string {
   const s = inv.settlement;
   if (!s) return '';
   const R = L.settlement;
-  const cols: Column<Row>[] = [
-    { key: 'Powod', title: R.reason },
-    { key: 'Kwota', title: R.amount, format: (v) => money(ctx, v), align: 'right' },
-  ];
-  const charges = dataTable(cols, s.charges);
-  const deductions = dataTable(cols, s.deductions);
+  const table = (reasonTitle: string, rows: Row[]): string =>
+    dataTable(
+      [
+        { key: 'Powod', title: reasonTitle },
+        { key: 'Kwota', title: R.amount, format: (v) => money(ctx, v), align: 'right' },
+      ],
+      rows,
+    );
+  const charges = table(R.chargeReason, s.charges);
+  const deductions = table(R.deductionReason, s.deductions);
   return section(
     'settlement',
     R.title,
@@ -531,7 +541,8 @@ function paymentSection(ctx: Ctx): string {
   const Y = L.payment;
   const partial = p.partialFlag === '1' || p.partialFlag === '2';
   const status = [
-    labelValue(Y.status, p.paid ? Y.paid : partial ? Y.partial : Y.notPaid),
+    // Without Zaplacono or ZnacznikZaplatyCzesciowej the XML says nothing about payment, and neither does the official.
+    labelValue(Y.status, p.paid ? Y.paid : partial ? Y.partial : undefined),
     partial ? labelValue(Y.partialKind, p.partialFlag === '1' ? Y.paidInPart : Y.paidInFullInParts) : '',
     labelValue(Y.date, p.paid ? formatDate(p.paidDate) : undefined),
     labelValue(Y.method, p.method ? (Y.methods[p.method] ?? p.method) : p.otherMethod !== undefined ? Y.other : undefined),
@@ -663,18 +674,28 @@ function footerSection(ctx: Ctx): string {
   );
 }
 
+/**
+ * An attachment cell as the official prints it by its column's declared Typ: dec and int as amounts (int too:
+ * `5` is `5,00` there), dates and times as written but never broken at their hyphens, text as it is.
+ */
+function attachmentCell(type: string | undefined, value: string | undefined, tag: 'td' | 'th'): string {
+  const numeric = type === 'dec' || type === 'int';
+  const whole = type === 'date' || type === 'datetime' || type === 'time';
+  const shown = numeric && tag === 'td' && value !== undefined ? formatAmount(value) : value;
+  const cls = numeric ? 'right' : whole && tag === 'td' ? 'nowrap' : undefined;
+  return `<${tag}${cls ? ` class="${cls}"` : ''}>${esc(shown)}</${tag}>`;
+}
+
 function attachmentSection(ctx: Ctx): string {
   const { inv, L } = ctx;
   if (inv.attachment.length === 0) return '';
   const metaTable = (rows: Row[]): string => keyValueTable(rows.map((r) => [r.key ?? '', r.value]));
-  const blocks = inv.attachment.map((b) => {
+  const blocks = inv.attachment.map((b, n) => {
     const tables = b.tables.map((t) => {
-      const numeric = t.columns.map((c) => c.type === 'dec' || c.type === 'int');
-      const cell = (v: string | undefined, i: number, tag: 'td' | 'th'): string =>
-        `<${tag}${numeric[i] ? ' class="right"' : ''}>${esc(v)}</${tag}>`;
-      const head = `<tr>${t.columns.map((c, i) => cell(c.title, i, 'th')).join('')}</tr>`;
-      const body = t.rows.map((r) => `<tr>${t.columns.map((_, i) => cell(r[i], i, 'td')).join('')}</tr>`).join('');
-      const foot = t.sums ? `<tfoot><tr>${t.columns.map((_, i) => cell(t.sums?.[i], i, 'th')).join('')}</tr></tfoot>` : '';
+      const types = t.columns.map((c) => c.type);
+      const head = `<tr>${t.columns.map((c, i) => attachmentCell(types[i], c.title, 'th')).join('')}</tr>`;
+      const body = t.rows.map((r) => `<tr>${types.map((type, i) => attachmentCell(type, r[i], 'td')).join('')}</tr>`).join('');
+      const foot = t.sums ? `<tfoot><tr>${types.map((type, i) => attachmentCell(type, t.sums?.[i], 'td')).join('')}</tr></tfoot>` : '';
       return (
         metaTable(t.meta) +
         (t.description ? `<p>${esc(t.description)}</p>` : '') +
@@ -682,7 +703,7 @@ function attachmentSection(ctx: Ctx): string {
       );
     });
     return (
-      `<div class="block">${b.heading ? heading(3, b.heading) : ''}${metaTable(b.meta)}` +
+      `<div class="block">${heading(3, L.footer.attachmentDetails(n + 1))}${b.heading ? heading(4, b.heading) : ''}${metaTable(b.meta)}` +
       b.paragraphs.map((p) => `<p>${esc(p)}</p>`).join('') +
       tables.join('') +
       `</div>`

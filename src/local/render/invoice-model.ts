@@ -4,7 +4,7 @@
  * data — only a document that is not an FA(3) invoice at all.
  */
 import { RenderInputError, XNode, attr, child, children, flag, flatRow, parseXmlDocument, text, texts } from './xml.js';
-import { addDecimals } from './decimal.js';
+import { ExactDecimal, parseAmount, toPlain } from '../amount.js';
 
 export const FA3_NAMESPACE = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
 
@@ -367,15 +367,21 @@ const BUCKETS: { id: string; net: string; tax?: string; taxPln?: string }[] = [
   { id: '11', net: 'P_13_11' },
 ];
 
+/** Sum of decimal strings; absent values count as zero. Keeps the most fraction digits given, at least 2. */
+export function addAmounts(...values: (string | undefined)[]): string {
+  const given = values.flatMap((v) => parseAmount(v) ?? []);
+  return toPlain(ExactDecimal.sum(0, ...given), Math.max(2, ...given.map((d) => d.decimalPlaces())));
+}
+
 function vatSummary(fa: XNode): VatSummaryRow[] {
   return BUCKETS.filter((b) => [b.net, b.tax, b.taxPln].some((f) => f !== undefined && text(fa, f) !== undefined)).map((b) => {
     const net = text(fa, b.net);
     const tax = b.tax ? text(fa, b.tax) : undefined;
     return {
       bucket: b.id,
-      net: addDecimals(net),
-      tax: addDecimals(tax),
-      gross: addDecimals(net, tax),
+      net: addAmounts(net),
+      tax: addAmounts(tax),
+      gross: addAmounts(net, tax),
       taxPln: b.taxPln ? text(fa, b.taxPln) : undefined,
     };
   });

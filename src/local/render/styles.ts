@@ -22,7 +22,8 @@ table.grid th,table.grid td,table.kv th,table.kv td{border:1px solid #BABABA;pad
 table.grid th,table.kv th{background:#F6F7FA;font-weight:bold}
 table.kv th{width:35%}
 th.center{white-space:nowrap;width:1%}
-.nowrap,.lv.nowrap .v{white-space:nowrap}
+.nowrap{white-space:nowrap}
+.lv.whole .v{display:inline-block;white-space:nowrap}
 .right{text-align:right!important}
 td.right{white-space:nowrap}
 .center{text-align:center!important}

@@ -1,9 +1,10 @@
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { parseXml } from '../../xml/parse.js';
+import { XmlSyntaxError, type XmlElement } from '../../xml/tree.js';
 
 /**
- * A parsed XML element as fast-xml-parser gives it back with our options: namespace prefixes removed,
- * every value a string (never a number: amounts and NIPs must keep their exact digits), attributes
- * under `@_name`, and the text of an element that also has attributes under `#text`.
+ * The loose tree the view models read: elements by local name, every value a string (amounts and NIPs
+ * keep their exact digits), attributes under `@_name`, the text of an element that also has attributes
+ * or children under `#text`, trimmed; a name in REPEATABLE is always an array.
  */
 export type XNode = { [name: string]: XValue };
 export type XValue = string | XNode | XValue[];
@@ -13,10 +14,7 @@ export class RenderInputError extends Error {
   override readonly name = 'RenderInputError';
 }
 
-/**
- * Elements that may repeat anywhere in FA(3) or UPO v4-3. fast-xml-parser only makes an array when it
- * sees a second occurrence; listing them keeps "one" and "many" the same shape for the view model.
- */
+/** Elements that may repeat anywhere in FA(3) or UPO v4-3: "one" and "many" get the same shape. */
 const REPEATABLE = new Set([
   // FA(3)
   'WZ', 'DaneKontaktowe', 'Podmiot3', 'DaneFaKorygowanej', 'Podmiot2K', 'ZaliczkaCzesciowa', 'DodatkowyOpis',
@@ -28,58 +26,43 @@ const REPEATABLE = new Set([
   'Dokument',
 ]);
 
-const parser = new XMLParser({
-  removeNSPrefix: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  isArray: (name) => REPEATABLE.has(name),
-});
-
 export interface ParsedDocument {
   rootName: string;
   rootNamespace: string | undefined;
   root: XNode;
 }
 
-/**
- * Parses an XML document into the loose tree above. Rejects what is not well-formed and any DOCTYPE
- * (KSeF documents never carry one, and entity declarations are the classic expansion attack).
- */
+/** Parses an XML document (libxml2; DOCTYPE refused) into the loose tree above. */
 export function parseXmlDocument(bytes: Buffer, what: string): ParsedDocument {
   if (bytes.length === 0) throw new RenderInputError(`${what}: empty document`);
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  if (/<!DOCTYPE/i.test(text)) throw new RenderInputError(`${what}: DOCTYPE is not allowed`);
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) {
-    throw new RenderInputError(`${what}: not well-formed XML (line ${valid.err.line}, column ${valid.err.col}: ${valid.err.msg})`);
-  }
-  let tree: XNode;
+  let root: XmlElement;
   try {
-    tree = parser.parse(text) as XNode;
+    root = parseXml(bytes).root;
   } catch (err) {
-    // fast-xml-parser's own limits (e.g. its nesting depth) refuse the input, not our code.
-    throw new RenderInputError(`${what}: ${(err as Error).message}`);
+    if (err instanceof XmlSyntaxError) {
+      const reason = /DOCTYPE/.test(err.reason) ? 'DOCTYPE is not allowed' : `not well-formed XML (${err.message})`;
+      throw new RenderInputError(`${what}: ${reason}`);
+    }
+    throw err;
   }
-  const rootName = Object.keys(tree).find((k) => !k.startsWith('?') && !k.startsWith('#'));
-  if (!rootName) throw new RenderInputError(`${what}: no root element`);
-  const rootValue = tree[rootName];
-  const root: XNode = typeof rootValue === 'object' && !Array.isArray(rootValue) ? rootValue : {};
-  return { rootName, rootNamespace: rootNamespaceOf(text, rootName), root };
+  const value = toValue(root);
+  return { rootName: root.local, rootNamespace: root.ns ?? undefined, root: typeof value === 'object' && !Array.isArray(value) ? value : {} };
 }
 
-/** The namespace of the root element, read from its start tag (fast-xml-parser drops xmlns when removing prefixes). */
-function rootNamespaceOf(text: string, localName: string): string | undefined {
-  const start = new RegExp(`<(?:([A-Za-z_][\\w.-]*):)?${localName}[\\s>/]`).exec(text);
-  if (!start) return undefined;
-  const tagEnd = text.indexOf('>', start.index);
-  const tag = text.slice(start.index, tagEnd < 0 ? undefined : tagEnd);
-  const attr = start[1] ? `xmlns:${start[1]}` : 'xmlns';
-  const m = new RegExp(`\\s${attr}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(tag);
-  return m ? (m[1] ?? m[2]) : undefined;
+function toValue(el: XmlElement): XValue {
+  const text = el.text.trim();
+  if (el.attributes.length === 0 && el.children.length === 0) return text;
+  const node: XNode = {};
+  for (const a of el.attributes) node[`@_${a.local}`] = a.value;
+  for (const c of el.children) {
+    const value = toValue(c);
+    const existing = node[c.local];
+    if (existing === undefined) node[c.local] = REPEATABLE.has(c.local) ? [value] : value;
+    else if (Array.isArray(existing)) existing.push(value);
+    else node[c.local] = [existing, value];
+  }
+  if (text !== '') node['#text'] = text;
+  return node;
 }
 
 /** The child element `name` when it is an element (first one if repeated). */
