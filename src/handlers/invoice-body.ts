@@ -2,6 +2,7 @@ import type { KsefEnvironmentName } from '../config';
 import { badRequest, type ErrorDetail } from '../http/errors';
 import type { InvoiceFacts } from '../ksef-proxy';
 import { validateFa3 } from '../local/fa3';
+import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../local/fa3-builder';
 
 /**
  * The invoice bytes of `body.invoiceXml`. The contract's `format: byte` has already refused anything
@@ -12,6 +13,20 @@ export function invoiceBytes(invoiceXml: string, field = 'body.invoiceXml'): Buf
     throw badRequest(`${field} is empty: send the FA(3) invoice XML, Base64-encoded.`, [{ path: field, message: 'must not be empty' }]);
   }
   return Buffer.from(invoiceXml, 'base64');
+}
+
+/** A draft's problems as error details under `field` (`body.invoice` → `body.invoice.lines[2].unitNetPrice`). */
+export const draftDetails = (e: DraftError, field: string): ErrorDetail[] => e.issues.map((i) => ({ path: `${field}.${i.path}`, message: i.message }));
+
+/** The draft as FA(3); a draft the builder refuses is a 400 naming its fields under `field`. */
+export async function buildDraft(draft: InvoiceDraft, field: string, environment?: KsefEnvironmentName): Promise<BuiltFa3> {
+  try {
+    return await buildFa3(draft, { environment });
+  } catch (e) {
+    if (!(e instanceof DraftError)) throw e;
+    const details = draftDetails(e, field);
+    throw badRequest(`The invoice cannot be built: ${details.slice(0, 3).map((d) => `${d.path} ${d.message}`).join('; ')}.`, details);
+  }
 }
 
 /** Why an invoice may not be sent: not valid FA(3), or a seller other than the KSeF context (KSeF would refuse it). */

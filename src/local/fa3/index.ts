@@ -1,5 +1,5 @@
 /** FA(3) invoices: namespace-aware parsing into a typed model, and layered validation. */
-export { Fa3ParseError, parseFa3, validateFa3 } from './validate';
+export { Fa3ParseError, parseFa3, validateFa3, warsawToday } from './validate';
 export type { ValidateOptions, ValidationResult } from './validate';
 export { summarize } from './summary';
 export type { InvoiceSummary } from './summary';
