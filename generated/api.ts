@@ -107,7 +107,8 @@ export interface paths {
          *     official XSD when the server has it): what comes back is valid FA(3) that passes our business rules.
          *     A draft that cannot become such an invoice is a 400 naming the JSON field (`body.lines[2].unitNetPrice`).
          *
-         *     A draft without `createdAt` is stamped with the
+         *     To build and send in one call, put the same draft in `invoice` of `POST /invoices/{environment}/send` or
+         *     of each item of `POST /invoices/{environment}/batch`. A draft without `createdAt` is stamped with the
          *     current time (`DataWytworzeniaFa`), so the same draft built twice gives different bytes; with `createdAt`
          *     it gives the same bytes every time.
          */
@@ -151,6 +152,10 @@ export interface paths {
          *     it has not arrived yet - the invoice is then delivered in the background, never twice.
          *     `offline`: accepted only while KSeF is unavailable or an outage simulation is active, and only with an
          *     offline certificate; the invoice is signed (KOD II) and queued for `offline/send-batch`.
+         *
+         *     The invoice is `invoiceXml` (the FA(3) XML) or `invoice` (the invoice as JSON, built exactly as
+         *     `POST /invoices/build` builds it; a draft it refuses is a 400 naming `body.invoice.<field>`), never both.
+         *     The built XML is what is stored, sent and served back.
          */
         post: operations["sendInvoice"];
         delete?: never;
@@ -302,7 +307,9 @@ export interface paths {
          *     worker sends the invoices in one or more KSeF batch sessions (zip, parts, encryption) and
          *     `GET /invoices/{environment}/batch/{batchId}` shows the progress. An invoice whose exact bytes are
          *     already stored (earlier in the list, in another request, or sent online) is not sent again: its index
-         *     shows that invoice. The body limit of this route is `BATCH_BODY_LIMIT`.
+         *     shows that invoice. Each item is `invoiceXml` or `invoice` (as JSON, built as `POST /invoices/build`
+         *     builds it; a draft the builder refuses is listed in `rejected`). The body limit of this route is
+         *     `BATCH_BODY_LIMIT`.
          */
         post: operations["sendInvoiceBatch"];
         delete?: never;
@@ -661,12 +668,15 @@ export interface components {
             [key: string]: unknown;
         };
         HtmlPage: string;
+        /** @description Exactly one of `invoiceXml` (the XML) and `invoice` (the invoice as JSON, built as `POST /invoices/build` builds it). */
         SendInvoiceRequest: {
             /**
              * Format: byte
              * @description The FA(3) invoice XML, Base64-encoded (the exact bytes are kept and hashed).
              */
-            invoiceXml: string;
+            invoiceXml?: string;
+            /** @description The invoice as JSON; the builder writes the XML, and the built bytes are what is stored and sent. */
+            invoice?: components["schemas"]["InvoiceDraft"];
             /**
              * @default online
              * @enum {string}
@@ -1578,7 +1588,9 @@ export interface components {
                  * Format: byte
                  * @description The FA(3) invoice XML, Base64-encoded (the exact bytes are kept and hashed).
                  */
-                invoiceXml: string;
+                invoiceXml?: string;
+                /** @description The invoice as JSON (`InvoiceDraft`); a draft the builder refuses is listed in `rejected` with the fields named. */
+                invoice?: components["schemas"]["InvoiceDraft"];
             }[];
         };
         InvoiceBatchRejection: {

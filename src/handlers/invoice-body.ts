@@ -29,20 +29,51 @@ export async function buildDraft(draft: InvoiceDraft, field: string, environment
   }
 }
 
+/** What a send names its invoice by: the XML, or the invoice as JSON for the builder; exactly one of the two. */
+export type InvoiceInput = { xml: Buffer; field: string } | { draft: InvoiceDraft; field: string };
+
+/** `at` is the object holding the two fields (`body`, `body.invoices[3]`). */
+export function invoiceInput(item: { invoiceXml?: string; invoice?: InvoiceDraft }, at: string): InvoiceInput {
+  if (item.invoiceXml !== undefined && item.invoice !== undefined) {
+    throw badRequest(`Send the invoice once: ${at}.invoiceXml (the XML) or ${at}.invoice (as JSON), not both.`, [
+      { path: `${at}.invoice`, message: `must not be sent together with ${at}.invoiceXml` },
+    ]);
+  }
+  if (item.invoice !== undefined) return { draft: item.invoice, field: `${at}.invoice` };
+  if (item.invoiceXml === undefined) {
+    throw badRequest(`${at}.invoiceXml is required: the FA(3) XML Base64-encoded, or the invoice as JSON in ${at}.invoice.`, [
+      { path: `${at}.invoiceXml`, message: 'is required' },
+    ]);
+  }
+  return { xml: invoiceBytes(item.invoiceXml, `${at}.invoiceXml`), field: `${at}.invoiceXml` };
+}
+
 /** Why an invoice may not be sent: not valid FA(3), or a seller other than the KSeF context (KSeF would refuse it). */
 export type SendCheck =
   | { ok: true; facts: InvoiceFacts }
   | { ok: false; reason: 'invalid'; details: ErrorDetail[] }
   | { ok: false; reason: 'seller'; sellerNip: string; details: ErrorDetail[] };
 
-/** The checks every invoice passes before it is stored for KSeF; `field` names it in the details. */
-export async function checkForSending(xml: Buffer, environment: KsefEnvironmentName, contextNip: string, field: string): Promise<SendCheck> {
+/**
+ * The checks every invoice passes before it is stored for KSeF; `field` names it in the details (an XML path
+ * follows it), `sellerField` the seller's NIP (for a built invoice: the draft's field).
+ */
+export async function checkForSending(
+  xml: Buffer,
+  environment: KsefEnvironmentName,
+  contextNip: string,
+  field: string,
+  sellerField = `${field}/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP`,
+): Promise<SendCheck> {
   const validation = await validateFa3(xml, { environment });
   if (!validation.valid || !validation.invoice || !validation.summary) {
     return { ok: false, reason: 'invalid', details: validation.errors.map((e) => ({ path: `${field}${e.path}`, message: e.message })) };
   }
   if (validation.summary.sellerNip !== contextNip) {
-    return { ok: false, reason: 'seller', sellerNip: validation.summary.sellerNip, details: [{ path: `${field}/Faktura/Podmiot1/DaneIdentyfikacyjne/NIP`, message: `must be ${contextNip}` }] };
+    return { ok: false, reason: 'seller', sellerNip: validation.summary.sellerNip, details: [{ path: sellerField, message: `must be ${contextNip}` }] };
   }
   return { ok: true, facts: { ...validation.summary, sellerName: validation.invoice.seller.name } };
 }
+
+/** The seller's NIP field of an input, for `checkForSending`. */
+export const sellerField = (input: InvoiceInput): string | undefined => ('draft' in input ? `${input.field}.seller.nip` : undefined);
