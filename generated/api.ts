@@ -1051,8 +1051,8 @@ export interface components {
         };
         /**
          * @description An invoice as a person knows it; `POST /invoices/build` turns it into FA(3) XML (and `send` / `batch` accept
-         *     it as `invoice`). Amounts, prices, quantities and rates are decimal strings (a JSON number is read as the same
-         *     decimal); the builder never uses binary floating point for money.
+         *     it as `invoice`). Amounts, prices, quantities and rates are decimal strings (`"1230.50"`; a JSON number, a
+         *     binary float, is refused), and the builder computes with decimals, never with binary floating point.
          *
          *     **What each kind needs** (FA3.md §2): `VAT`, `UPR` - `lines`. `KOR` - `correction` and `lines` (before/after
          *     rows with `before: true`, or difference rows). `ZAL` - `order` and `advance` (the payment received); no `lines`.
