@@ -1081,7 +1081,7 @@ export interface components {
             kind: components["schemas"]["InvoiceType"];
             /**
              * @description The invoice number (`P_2`), unique per seller and kind (KSeF refuses a duplicate with 440).
-             * @example FV/2026/11/0001
+             * @example FV/2026/11/0011
              */
             number: components["schemas"]["DraftText"];
             /**

@@ -103,7 +103,7 @@ describe('POST /invoices/build', () => {
   test('the summary lists each rate group with its amounts', async () => {
     const res = await post(EXAMPLES.vat.value);
     expect(res.body.summary).toEqual({
-      invoiceNumber: 'FV/2026/11/0001',
+      invoiceNumber: 'FV/2026/11/0011',
       type: 'VAT',
       issueDate: '2026-11-16',
       sellerNip: '5265877635',
