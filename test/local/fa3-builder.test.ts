@@ -46,6 +46,52 @@ async function rulesOf(built: BuiltFa3) {
   return { valid: result.valid, errors: result.errors, warnings: result.warnings.filter((w) => w.code !== 'D2').map((w) => w.code) };
 }
 
+/** A correction that uses every field the builder offers. */
+const EVERYTHING: InvoiceDraft = {
+  kind: 'KOR',
+  number: 'KOR/ALL/1',
+  issueDate: '2026-12-01',
+  issuePlace: 'Kraków',
+  salePeriod: { from: '2026-11-01', to: '2026-11-30' },
+  currency: 'EUR',
+  exchangeRate: '4.2345',
+  createdAt: '2026-12-01T07:30:00Z',
+  systemInfo: 'ERP 7.1',
+  seller: { ...SELLER, vatPrefix: true, eori: 'PL526587763500000', email: 'faktury@fastksef.example', phone: '+48 22 000 00 00' },
+  buyer: { foreignId: { countryCode: 'US', id: '12-3456789' }, name: 'Buyer Inc.', address: { countryCode: 'US', line1: '1 Main St', line2: 'Springfield' }, email: 'ap@buyer.example', phone: '+1 555 0100', customerNumber: 'K-42' },
+  thirdParties: [
+    { internalId: '5265877635-00001', name: 'Oddział Kraków', address: { line1: 'ul. Długa 1', line2: '31-147 Kraków' }, role: 2 },
+    { euVatNumber: { countryCode: 'FR', number: 'AB123456789' }, name: 'Co-buyer SARL', otherRole: 'Pełnomocnik', share: '25.5' },
+  ],
+  lines: [
+    { name: 'Licencja', quantity: '2', unit: 'szt.', unitNetPrice: '500.00', discount: '50.00', rate: '23', gtu: 'GTU_12', procedure: 'TT_D', index: 'LIC-1', gtin: '5901234123457', pkwiu: '58.29.50.0', cn: '8523', pkob: '1220', exciseAmount: '0.00', saleDate: '2026-11-15', uuid: 'line-1', before: true },
+    { name: 'Licencja', quantity: '1', unit: 'szt.', unitNetPrice: '500.00', rate: '23', annex15: true, uuid: 'line-1b' },
+  ],
+  cashAccounting: true,
+  selfBilling: true,
+  simplifiedTriangular: true,
+  payment: {
+    otherMethod: 'Kompensata',
+    dueDate: '2026-12-15',
+    paidDate: '2026-12-01',
+    bankAccounts: [{ number: 'PL27114020040000300201355387', swift: 'BREXPLPW', bankName: 'mBank S.A.', description: 'Rachunek w EUR' }],
+    earlyPaymentDiscount: { conditions: 'zapłata w ciągu 7 dni', amount: '2%' },
+  },
+  orders: [{ number: 'ZAM/1', date: '2026-10-01' }],
+  contracts: [{ number: 'UM/2026/7' }],
+  notes: [{ key: 'Projekt', value: 'KSeF' }, { line: 2, key: 'Licencjobiorca', value: 'Oddział Kraków' }],
+  footer: 'Dziękujemy za współpracę.\nKRS 0000000000',
+  correction: {
+    reason: 'Zmiana liczby licencji',
+    effect: 'otherDate',
+    invoices: [
+      { issueDate: '2026-11-16', number: 'FV/ALL/1', ksefNumber: '5265877635-20261116-010000D4E5F6-64' },
+      { issueDate: '2026-11-17', number: 'FV/ALL/2', outsideKsef: true },
+    ],
+    correctNumber: 'FV/ALL/1A',
+  },
+};
+
 describe('the contract has one example per kind', () => {
   test('seven named examples, one of each kind', () => {
     expect(Object.values(EXAMPLES).map((e) => e.value.kind).sort()).toEqual(['KOR', 'KOR_ROZ', 'KOR_ZAL', 'ROZ', 'UPR', 'VAT', 'ZAL']);
@@ -119,6 +165,12 @@ describe('POST /invoices/build', () => {
     });
   });
 
+  test('a draft using every field the contract offers is accepted by the contract', async () => {
+    const res = await post(EVERYTHING);
+    expect(res.status).toBe(200);
+    expect(res.body.summary).toMatchObject({ type: 'KOR', currency: 'EUR', grossAmount: '-553.50', taxes: [{ netField: 'P_13_1', netAmount: '-450.00', vatAmount: '-103.50', vatAmountPln: '-438.27' }] });
+  });
+
   test('without credentials: 401', async () => {
     const res = await t.http.post('/invoices/build').send(EXAMPLES.vat.value);
     expect(res.status).toBe(401);
@@ -179,6 +231,43 @@ describe('POST /invoices/build', () => {
       expect(res.status).toBe(400);
       expect(paths(res).sort()).toEqual(['body.exchangeRate', 'body.exemption', 'body.issueDate', 'body.lines[1].before']);
     });
+  });
+});
+
+describeWithShared('every optional part of a draft is written as valid FA(3)', () => {
+  test('a correction that uses every field: valid against the XSD and our rules, and read back as written', async () => {
+    const built = await build(EVERYTHING);
+    expect(await validateWithXsd(built.xml, sharedPath('ksef', 'xsd'))).toEqual([]);
+    expect(await rulesOf(built)).toEqual({ valid: true, errors: [], warnings: [] });
+    const inv = parseFa3(built.xml);
+    expect(inv.period).toEqual({ from: '2026-11-01', to: '2026-11-30' });
+    expect(inv.systemInfo).toBe('ERP 7.1');
+    expect(inv.buyer).toMatchObject({ other: { countryCode: 'US', id: '12-3456789' }, customerNumber: 'K-42', contacts: [{ email: 'ap@buyer.example', phone: '+1 555 0100' }] });
+    expect(inv.thirdParties.map((p) => [p.internalId ?? p.eu?.vatNumber, p.role, p.otherRole, p.share])).toEqual([
+      ['5265877635-00001', '2', undefined, undefined],
+      ['AB123456789', undefined, 'Pełnomocnik', '25.5'],
+    ]);
+    expect(inv.lines[0]).toMatchObject({ discount: '50.00', netValue: '950.00', gtu: 'GTU_12', procedure: 'TT_D', pkwiu: '58.29.50.0', date: '2026-11-15', exchangeRate: '4.2345', before: true });
+    // 500 − 950 = −450.00 net at 23 %: tax 115.00 − 218.50 = −103.50, in PLN −438.27.
+    expect(inv.totals).toEqual([{ bucket: 'basic', net: '-450.00', vat: '-103.50', vatPln: '-438.27' }]);
+    expect(inv.annotations).toMatchObject({ cashAccounting: true, selfBilling: true, simplifiedTriangular: true, splitPayment: false });
+    expect(inv.correctedInvoices.map((c) => [c.number, c.ksefNumber, c.outsideKsef])).toEqual([
+      ['FV/ALL/1', '5265877635-20261116-010000D4E5F6-64', false],
+      ['FV/ALL/2', undefined, true],
+    ]);
+    expect([inv.correctionType, inv.correctNumber]).toEqual(['3', 'FV/ALL/1A']);
+    expect(inv.payment).toMatchObject({ paid: true, paymentDate: '2026-12-01', otherForm: 'Kompensata', terms: [{ date: '2026-12-15' }], discount: { conditions: 'zapłata w ciągu 7 dni', amount: '2%' } });
+    expect(inv.additionalDescriptions).toEqual([
+      { lineNo: undefined, key: 'Projekt', value: 'KSeF' },
+      { lineNo: '2', key: 'Licencjobiorca', value: 'Oddział Kraków' },
+    ]);
+    expect(inv.footer?.information).toEqual(['Dziękujemy za współpracę.\nKRS 0000000000']);
+    expect(inv.transactionTerms).toMatchObject({ orders: [{ number: 'ZAM/1', date: '2026-10-01' }], contracts: [{ number: 'UM/2026/7' }] });
+  });
+
+  test('an invoice over 1 000 000 bytes is refused before it is written out (F2)', async () => {
+    const lines = Array.from({ length: 2500 }, (_, i) => line('1.00', '23', { name: `Pozycja ${i} ${'x'.repeat(400)}` }));
+    await expect(build(vat({ lines }))).rejects.toMatchObject({ issues: [{ path: 'lines', message: expect.stringMatching(/^the invoice would be \d+ bytes; KSeF accepts at most 1000000$/) }] });
   });
 });
 
