@@ -106,6 +106,8 @@ export interface paths {
          *     with all its flags, and passes the XML through the same validator as `POST /invoices/validate` (and the
          *     official XSD when the server has it): what comes back is valid FA(3) that passes our business rules.
          *     A draft that cannot become such an invoice is a 400 naming the JSON field (`body.lines[2].unitNetPrice`).
+         *     The rules are production's, the strictest, as in `POST /invoices/validate` (a NIP with a wrong checksum is
+         *     refused); `send` and `batch` apply those of their environment (on `test` and `demo` that is a warning).
          *
          *     To build and send in one call, put the same draft in `invoice` of `POST /invoices/{environment}/send` or
          *     of each item of `POST /invoices/{environment}/batch`. A draft without `createdAt` is stamped with the

@@ -15,7 +15,6 @@ export type DraftAddress = Schemas['DraftAddress'];
 export type DraftLine = Schemas['DraftLine'];
 export type DraftOrderLine = Schemas['DraftOrderLine'];
 export type DraftTaxRate = Schemas['DraftTaxRate'];
-export type DraftPayment = Schemas['DraftPayment'];
 export type DraftCorrection = Schemas['DraftCorrection'];
 export type DraftSettledAdvance = Schemas['DraftSettledAdvance'];
 export type BuiltInvoiceSummary = Schemas['BuiltInvoiceSummary'];
