@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter';
+import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter.js';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 10_000);
 const NIP = '5265877635';

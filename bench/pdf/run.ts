@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer';
 import QRCode from 'qrcode';
-import { PdfRenderer, renderInvoicePdf, resolveExecutablePath } from '../../src/local/pdf';
-import { RenderInvoiceOptions, renderInvoiceHtml } from '../../src/local/render';
-import { withPageSetup } from '../../src/local/pdf/page-setup';
+import { PdfRenderer, renderInvoicePdf, resolveExecutablePath } from '../../src/local/pdf/index.js';
+import { RenderInvoiceOptions, renderInvoiceHtml } from '../../src/local/render/index.js';
+import { withPageSetup } from '../../src/local/pdf/page-setup.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {

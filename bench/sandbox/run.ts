@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startSandbox } from '../../src/sandbox';
-import { generateFa3 } from '../../src/sandbox/invoices/seed';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);

@@ -20,12 +20,12 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
-import { KsefApi } from '../../src/ksef-proxy/transport/api';
-import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/transport/crypto';
-import { KsefHttp } from '../../src/ksef-proxy/transport/http';
-import { RateLimiter } from '../../src/ksef-proxy/transport/limiter';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { KsefApi } from '../../src/ksef-proxy/transport/api.js';
+import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/transport/crypto.js';
+import { KsefHttp } from '../../src/ksef-proxy/transport/http.js';
+import { RateLimiter } from '../../src/ksef-proxy/transport/limiter.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 300);

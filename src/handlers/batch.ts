@@ -1,10 +1,10 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest, notFound } from '../http/errors';
-import type { BulkInvoice, BulkRejection } from '../ksef-proxy';
-import { DraftError, buildFa3 } from '../local/fa3-builder';
-import { caller } from './caller';
-import { checkForSending, draftDetails, invoiceInput, sellerField } from './invoice-body';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest, notFound } from '../http/errors.js';
+import type { BulkInvoice, BulkRejection } from '../ksef-proxy/index.js';
+import { DraftError, buildFa3 } from '../local/fa3-builder/index.js';
+import { caller } from './caller.js';
+import { checkForSending, draftDetails, invoiceInput, sellerField } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoiceBatch' | 'getInvoiceBatch'>;
 

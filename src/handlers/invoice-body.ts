@@ -1,8 +1,8 @@
-import type { KsefEnvironmentName } from '../config';
-import { badRequest, type ErrorDetail } from '../http/errors';
-import type { InvoiceFacts } from '../ksef-proxy';
-import { validateFa3 } from '../local/fa3';
-import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../local/fa3-builder';
+import type { KsefEnvironmentName } from '../config.js';
+import { badRequest, type ErrorDetail } from '../http/errors.js';
+import type { InvoiceFacts } from '../ksef-proxy/index.js';
+import { validateFa3 } from '../local/fa3/index.js';
+import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../local/fa3-builder/index.js';
 
 /**
  * The invoice bytes of `body.invoiceXml`. The contract's `format: byte` has already refused anything

@@ -1,6 +1,6 @@
-import { pingDatabase } from '../db/connect';
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
+import { pingDatabase } from '../db/connect.js';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getStatus' | 'getOpenApiDocument' | 'getSwaggerUi'>;
 

@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { spawnServer } from '../support/process';
-import { TEST_SECRETS_KEY } from '../support/server';
+import { spawnServer } from '../support/process.js';
+import { TEST_SECRETS_KEY } from '../support/server.js';
 
 /** `make build` compiles to dist/, and production runs plain node on it: no TypeScript loader at run time. */
 const root = path.join(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ResponseConformance, adminAuth, startTestServer, type TestServer } from '../support/server';
+import { ResponseConformance, adminAuth, startTestServer, type TestServer } from '../support/server.js';
 
 const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
 

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { validateFa3 } from '../../src/local/fa3';
-import { validateWithXsd } from '../../src/local/fa3/xsd';
-import type { InvoiceDraft } from '../../src/local/fa3-builder';
-import { checkKsefNumber } from '../../src/local/ksef-number';
-import { adminAuth } from '../support/server';
-import { startKsefStack, type KsefStack } from '../support/ksef';
-import { describeWithShared, sharedPath } from '../support/shared';
+import { validateFa3 } from '../../src/local/fa3/index.js';
+import { validateWithXsd } from '../../src/local/fa3/xsd.js';
+import type { InvoiceDraft } from '../../src/local/fa3-builder/index.js';
+import { checkKsefNumber } from '../../src/local/ksef-number.js';
+import { adminAuth } from '../support/server.js';
+import { startKsefStack, type KsefStack } from '../support/ksef.js';
+import { describeWithShared, sharedPath } from '../support/shared.js';
 
 /**
  * The builder end to end: drafts built by POST /invoices/build, or sent as `invoice` to send and batch, reach the

@@ -7,12 +7,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { components } from '../../generated/api';
-import { type Fa3Invoice, parseFa3, validateFa3 } from '../../src/local/fa3';
-import { validateWithXsd } from '../../src/local/fa3/xsd';
-import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../../src/local/fa3-builder';
-import { adminAuth, startTestServer, type TestServer } from '../support/server';
-import { describeWithShared, sharedPath } from '../support/shared';
+import type { components } from '../../generated/api.js';
+import { type Fa3Invoice, parseFa3, validateFa3 } from '../../src/local/fa3/index.js';
+import { validateWithXsd } from '../../src/local/fa3/xsd.js';
+import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../../src/local/fa3-builder/index.js';
+import { adminAuth, startTestServer, type TestServer } from '../support/server.js';
+import { describeWithShared, sharedPath } from '../support/shared.js';
 
 const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
 const EXAMPLES: Record<string, { summary: string; value: InvoiceDraft }> = spec.paths['/invoices/build'].post.requestBody.content['application/json'].examples;

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { Kysely } from 'kysely';
-import { migrateToLatest, type DatabaseOptions } from '../../src/db/connect';
-import { PGliteDialect } from '../../src/db/pglite-dialect';
-import type { Database } from '../../src/db/schema';
+import { migrateToLatest, type DatabaseOptions } from '../../src/db/connect.js';
+import { PGliteDialect } from '../../src/db/pglite-dialect.js';
+import type { Database } from '../../src/db/schema.js';
 
 /**
  * Each test file gets a database of its own: a fresh PostgreSQL database on the server named by

@@ -4,15 +4,15 @@
  * bounds, and the business rules of FA3.md §6 that depend on the caller's choices (N1, D1, K1, K2, K4-K6, A1,
  * A2, P1). Everything is collected, so one 400 names every field.
  */
-import { COUNTRY_CODES, CURRENCY_CODES } from '../fa3/codes';
-import type { Environment } from '../fa3';
-import { checkKsefNumber } from '../ksef-number';
-import { isNipChecksumValid } from '../nip';
-import { Issues } from './errors';
-import { Dec, ZERO, dec, sum } from './money';
-import { REVERSE_CHARGE_RATES } from './rates';
-import { refusedText, stringsOf } from './text';
-import type { DraftAddress, DraftTaxRate, InvoiceDraft, InvoiceKind } from './types';
+import { COUNTRY_CODES, CURRENCY_CODES } from '../fa3/codes.js';
+import type { Environment } from '../fa3/index.js';
+import { checkKsefNumber } from '../ksef-number.js';
+import { isNipChecksumValid } from '../nip.js';
+import { Issues } from './errors.js';
+import { Dec, ZERO, dec, sum } from './money.js';
+import { REVERSE_CHARGE_RATES } from './rates.js';
+import { refusedText, stringsOf } from './text.js';
+import type { DraftAddress, DraftTaxRate, InvoiceDraft, InvoiceKind } from './types.js';
 
 export interface CheckContext {
   environment: Environment;

@@ -3,9 +3,9 @@
  * groups and `P_15`. Problems only the numbers reveal (an advance larger than the order, advances larger than
  * the settlement, amounts beyond FA(3)'s 16 digits) are the caller's and are refused here.
  */
-import { Issues } from './errors';
-import { Dec, ZERO, dec, integerDigits, sum, toGrosze } from './money';
-import { REVERSE_CHARGE_RATES } from './rates';
+import { Issues } from './errors.js';
+import { Dec, ZERO, dec, integerDigits, sum, toGrosze } from './money.js';
+import { REVERSE_CHARGE_RATES } from './rates.js';
 import {
   type HeaderTotal,
   type Pricing,
@@ -17,8 +17,8 @@ import {
   splitPayment,
   taxOfSum,
   totalDueOf,
-} from './totals';
-import type { DraftLine, DraftOrderLine, DraftSettledAdvance, InvoiceDraft } from './types';
+} from './totals.js';
+import type { DraftLine, DraftOrderLine, DraftSettledAdvance, InvoiceDraft } from './types.js';
 
 export interface ComputedLine {
   draft: DraftLine;

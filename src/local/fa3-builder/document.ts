@@ -1,14 +1,14 @@
 /** The whole `Faktura`, element by element in the order of schemat_FA(3)_v1-0E.xsd (FA3.md §1.2). */
-import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from '../fa3';
-import type { Computed } from './compute';
-import { type Dec, amountText, dec, decimalText } from './money';
-import { annotations } from './sections/annotations';
-import { invoiceLines, order } from './sections/lines';
-import { buyer, seller, text, thirdParty } from './sections/parties';
-import { payment, transactionTerms } from './sections/payment';
-import { correctionBlock, settledAdvance } from './sections/references';
-import type { InvoiceDraft } from './types';
-import { type XmlElement, element, leaf } from './xml-writer';
+import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from '../fa3/index.js';
+import type { Computed } from './compute.js';
+import { type Dec, amountText, dec, decimalText } from './money.js';
+import { annotations } from './sections/annotations.js';
+import { invoiceLines, order } from './sections/lines.js';
+import { buyer, seller, text, thirdParty } from './sections/parties.js';
+import { payment, transactionTerms } from './sections/payment.js';
+import { correctionBlock, settledAdvance } from './sections/references.js';
+import type { InvoiceDraft } from './types.js';
+import { type XmlElement, element, leaf } from './xml-writer.js';
 
 const ADVANCE_KINDS = new Set(['ZAL', 'KOR_ZAL']);
 

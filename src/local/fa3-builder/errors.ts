@@ -1,4 +1,4 @@
-import type { ValidationIssue } from '../fa3';
+import type { ValidationIssue } from '../fa3/index.js';
 
 /** A field of the draft and what is wrong with it; `path` is relative to the draft: `lines[2].unitNetPrice`. */
 export interface DraftIssue {

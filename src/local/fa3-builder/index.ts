@@ -4,18 +4,18 @@
  * (document.ts, sections/), and the bytes passed through the project's own validator as the final gate.
  * The draft is expected to have passed the contract (types, patterns, enums, lengths), as the HTTP layer does.
  */
-import { summarize, validateFa3, warsawToday } from '../fa3';
-import { checkDraft } from './checks';
-import { compute } from './compute';
-import { faktura } from './document';
-import { BuilderDefect, DraftError } from './errors';
-import { amountText } from './money';
-import type { BuildOptions, BuiltFa3, BuiltInvoiceSummary, InvoiceDraft } from './types';
-import { serialize } from './xml-writer';
+import { summarize, validateFa3, warsawToday } from '../fa3/index.js';
+import { checkDraft } from './checks.js';
+import { compute } from './compute.js';
+import { faktura } from './document.js';
+import { BuilderDefect, DraftError } from './errors.js';
+import { amountText } from './money.js';
+import type { BuildOptions, BuiltFa3, BuiltInvoiceSummary, InvoiceDraft } from './types.js';
+import { serialize } from './xml-writer.js';
 
-export { BuilderDefect, DraftError } from './errors';
-export type { DraftIssue } from './errors';
-export type { BuildOptions, BuiltFa3, InvoiceDraft } from './types';
+export { BuilderDefect, DraftError } from './errors.js';
+export type { DraftIssue } from './errors.js';
+export type { BuildOptions, BuiltFa3, InvoiceDraft } from './types.js';
 
 /** F2: KSeF's limit for an invoice without attachments. */
 const MAX_BYTES = 1_000_000;

@@ -1,7 +1,7 @@
 /** The FA(3) rates (`P_12`) and the header group (`P_13_x` / `P_14_x`) each falls into (FA3.md §1.4). */
-import { TAX_BUCKETS, TAX_RATES, type TaxBucketInfo } from '../fa3';
-import { Dec, HUNDRED } from './money';
-import type { DraftTaxRate } from './types';
+import { TAX_BUCKETS, TAX_RATES, type TaxBucketInfo } from '../fa3/index.js';
+import { Dec, HUNDRED } from './money.js';
+import type { DraftTaxRate } from './types.js';
 
 const PERCENT: Partial<Record<DraftTaxRate, Dec>> = {
   '23': new Dec(23),

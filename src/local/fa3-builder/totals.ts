@@ -3,10 +3,10 @@
  * sum of its line values (the group method), then rounded: that is what T2 (Σ lines = P_13_x) and T3
  * (P_14_x = P_13_x × rate, within a grosz per line) check, and what a person adding up the invoice gets.
  */
-import { TAX_BUCKETS, type TaxBucketInfo } from '../fa3';
-import { Dec, HUNDRED, ZERO, sum, toGrosze } from './money';
-import { RATE_ORDER, bucketOf, percentOf, taxInGross } from './rates';
-import type { DraftTaxRate } from './types';
+import { TAX_BUCKETS, type TaxBucketInfo } from '../fa3/index.js';
+import { Dec, HUNDRED, ZERO, sum, toGrosze } from './money.js';
+import { RATE_ORDER, bucketOf, percentOf, taxInGross } from './rates.js';
+import type { DraftTaxRate } from './types.js';
 
 export type Pricing = 'net' | 'gross';
 

@@ -2,8 +2,8 @@
  * The builder's input is the contract's `InvoiceDraft` (spec/openapi.yaml): one definition, so the JSON a client
  * sends and what the builder reads cannot drift apart. Amounts, prices and quantities stay decimal strings here.
  */
-import type { components } from '../../../generated/api';
-import type { Environment, Fa3Invoice, ValidationIssue } from '../fa3';
+import type { components } from '../../../generated/api.js';
+import type { Environment, Fa3Invoice, ValidationIssue } from '../fa3/index.js';
 
 type Schemas = components['schemas'];
 export type InvoiceDraft = Schemas['InvoiceDraft'];

@@ -1,8 +1,8 @@
 /** `Adnotacje`: mandatory, with every flag written (FA3.md §1.5); a plain domestic invoice has all "no". */
-import type { Computed } from '../compute';
-import type { InvoiceDraft } from '../types';
-import { type XmlElement, element, leaf } from '../xml-writer';
-import { text, yesNo } from './parties';
+import type { Computed } from '../compute.js';
+import type { InvoiceDraft } from '../types.js';
+import { type XmlElement, element, leaf } from '../xml-writer.js';
+import { text, yesNo } from './parties.js';
 
 const EXEMPTION_BASIS = { polishLaw: 'P_19A', directive: 'P_19B', other: 'P_19C' } as const;
 

@@ -1,10 +1,10 @@
 /** `FaWiersz` (invoice lines) and `Zamowienie` (the order of an advance invoice). */
-import type { ComputedLine, ComputedOrderLine } from '../compute';
-import { type Dec, amountText, dec, decimalText } from '../money';
-import { percentOf } from '../rates';
-import type { Pricing } from '../totals';
-import { type XmlElement, element, flag, leaf } from '../xml-writer';
-import { text } from './parties';
+import type { ComputedLine, ComputedOrderLine } from '../compute.js';
+import { type Dec, amountText, dec, decimalText } from '../money.js';
+import { percentOf } from '../rates.js';
+import type { Pricing } from '../totals.js';
+import { type XmlElement, element, flag, leaf } from '../xml-writer.js';
+import { text } from './parties.js';
 
 const price = (value: string | undefined) => (value === undefined ? undefined : decimalText(dec(value), 2));
 

@@ -1,7 +1,7 @@
 /** `Podmiot1` (seller), `Podmiot2` (buyer), `Podmiot3` (third parties) in the schema's order. */
-import { collapse } from '../text';
-import type { DraftAddress, DraftBuyer, DraftSeller, DraftThirdParty } from '../types';
-import { type XmlElement, element, group, leaf } from '../xml-writer';
+import { collapse } from '../text.js';
+import type { DraftAddress, DraftBuyer, DraftSeller, DraftThirdParty } from '../types.js';
+import { type XmlElement, element, group, leaf } from '../xml-writer.js';
 
 export const text = (value: string | undefined): string | undefined => (value === undefined ? undefined : collapse(value));
 

@@ -1,7 +1,7 @@
 /** `Platnosc` (payment terms) and `WarunkiTransakcji` (orders and contracts). */
-import type { InvoiceDraft } from '../types';
-import { type XmlElement, element, group, leaf } from '../xml-writer';
-import { text } from './parties';
+import type { InvoiceDraft } from '../types.js';
+import { type XmlElement, element, group, leaf } from '../xml-writer.js';
+import { text } from './parties.js';
 
 const PAYMENT_FORM = { cash: 1, card: 2, voucher: 3, cheque: 4, credit: 5, transfer: 6, mobile: 7 } as const;
 

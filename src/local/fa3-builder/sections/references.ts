@@ -1,8 +1,8 @@
 /** What corrections and settlements refer to: `DaneFaKorygowanej` and its block, `FakturaZaliczkowa`. */
-import { type Dec, amountText } from '../money';
-import type { DraftCorrection, DraftSettledAdvance } from '../types';
-import { type XmlElement, element, leaf } from '../xml-writer';
-import { text } from './parties';
+import { type Dec, amountText } from '../money.js';
+import type { DraftCorrection, DraftSettledAdvance } from '../types.js';
+import { type XmlElement, element, leaf } from '../xml-writer.js';
+import { text } from './parties.js';
 
 const EFFECT = { originalDate: 1, correctionDate: 2, otherDate: 3 } as const;
 
