@@ -61,7 +61,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Validate an FA(3) invoice locally (structure, business rules, optional XSD)
+         * Validate an FA(3) invoice locally (the official XSD, then business rules)
          * @description An invalid invoice is still a 200 with `valid false`; only a body that is not JSON or not base64 is a 400.
          */
         post: operations["validateInvoice"];
@@ -82,6 +82,39 @@ export interface paths {
         put?: never;
         /** Render an FA(3) invoice locally as PDF, HTML or a KOD I QR code */
         post: operations["renderInvoice"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invoices/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build an FA(3) invoice from JSON (all seven kinds), computing every total
+         * @description Local logic, never calls KSeF. The body is an invoice as a person knows it (`InvoiceDraft`): parties, lines
+         *     with quantity, unit price and rate, payment terms, and per kind the corrected invoice, the order and the
+         *     advance received, or the advances settled. The builder computes every value and total of FA(3) (line values,
+         *     `P_13_x` / `P_14_x` per rate, `P_14_xW` in PLN for a foreign currency, `P_15`), always writes `Adnotacje`
+         *     with all its flags, and passes the XML through the same validator as `POST /invoices/validate` (the
+         *     official XSD, then our business rules): what comes back is valid FA(3) that passes our business rules.
+         *     A draft that cannot become such an invoice is a 400 naming the JSON field (`body.lines[2].unitNetPrice`).
+         *     The rules are production's, the strictest, as in `POST /invoices/validate` (a NIP with a wrong checksum is
+         *     refused); `send` and `batch` apply those of their environment (on `test` and `demo` that is a warning).
+         *
+         *     To build and send in one call, put the same draft in `invoice` of `POST /invoices/{environment}/send` or
+         *     of each item of `POST /invoices/{environment}/batch`. A draft without `createdAt` is stamped with the
+         *     current time (`DataWytworzeniaFa`), so the same draft built twice gives different bytes; with `createdAt`
+         *     it gives the same bytes every time.
+         */
+        post: operations["buildInvoice"];
         delete?: never;
         options?: never;
         head?: never;
@@ -121,6 +154,10 @@ export interface paths {
          *     it has not arrived yet - the invoice is then delivered in the background, never twice.
          *     `offline`: accepted only while KSeF is unavailable or an outage simulation is active, and only with an
          *     offline certificate; the invoice is signed (KOD II) and queued for `offline/send-batch`.
+         *
+         *     The invoice is `invoiceXml` (the FA(3) XML) or `invoice` (the invoice as JSON, built exactly as
+         *     `POST /invoices/build` builds it; a draft it refuses is a 400 naming `body.invoice.<field>`), never both.
+         *     The built XML is what is stored, sent and served back.
          */
         post: operations["sendInvoice"];
         delete?: never;
@@ -272,7 +309,9 @@ export interface paths {
          *     worker sends the invoices in one or more KSeF batch sessions (zip, parts, encryption) and
          *     `GET /invoices/{environment}/batch/{batchId}` shows the progress. An invoice whose exact bytes are
          *     already stored (earlier in the list, in another request, or sent online) is not sent again: its index
-         *     shows that invoice. The body limit of this route is `BATCH_BODY_LIMIT`.
+         *     shows that invoice. Each item is `invoiceXml` or `invoice` (as JSON, built as `POST /invoices/build`
+         *     builds it; a draft the builder refuses is listed in `rejected`). The body limit of this route is
+         *     `BATCH_BODY_LIMIT`.
          */
         post: operations["sendInvoiceBatch"];
         delete?: never;
@@ -631,12 +670,15 @@ export interface components {
             [key: string]: unknown;
         };
         HtmlPage: string;
+        /** @description Exactly one of `invoiceXml` (the XML) and `invoice` (the invoice as JSON, built as `POST /invoices/build` builds it). */
         SendInvoiceRequest: {
             /**
              * Format: byte
              * @description The FA(3) invoice XML, Base64-encoded (the exact bytes are kept and hashed).
              */
-            invoiceXml: string;
+            invoiceXml?: string;
+            /** @description The invoice as JSON; the builder writes the XML, and the built bytes are what is stored and sent. */
+            invoice?: components["schemas"]["InvoiceDraft"];
             /**
              * @default online
              * @enum {string}
@@ -1009,6 +1051,461 @@ export interface components {
             /** Format: uri */
             qrVerificationUrl: string;
         };
+        /**
+         * @description An invoice as a person knows it; `POST /invoices/build` turns it into FA(3) XML (and `send` / `batch` accept
+         *     it as `invoice`). Amounts, prices, quantities and rates are decimal strings (`"1230.50"`; a JSON number, a
+         *     binary float, is refused), and the builder computes with decimals, never with binary floating point.
+         *
+         *     **What each kind needs** (FA3.md §2): `VAT`, `UPR` - `lines`. `KOR` - `correction` and `lines` (before/after
+         *     rows with `before: true`, or difference rows). `ZAL` - `order` and `advance` (the payment received); no `lines`.
+         *     `ROZ` - `lines` (the whole order) and `advances` (every advance settled, with its amount). `KOR_ZAL` -
+         *     `correction`, `order` and `advance` with `amountBefore`. `KOR_ROZ` - `correction` with `totalDueBefore`, and
+         *     `lines`. A section another kind needs is refused (400), so a mistyped `kind` cannot go unnoticed.
+         *
+         *     **How values are computed.** A line's value (`P_11`, or `P_11A` with gross prices) is quantity × unit price
+         *     − discount, rounded to the grosz. The tax of a rate is computed once from the sum of the line values at that
+         *     rate (net prices: net × rate; gross prices: gross × rate / (100 + rate), and net = gross − tax), not line by
+         *     line, so 100 lines at 0.015 each are 1.50 net and 0.35 tax, not 100 × 0.00. Rounding is half away from zero
+         *     (0.005 → 0.01, -0.005 → -0.01). Corrections show differences: the tax difference of a rate is the tax of the
+         *     rows after minus the tax of the rows before. An advance received (ZAL) is split over the order's rates in
+         *     proportion to their gross values and its tax is amount × rate / (100 + rate) (art. 106f); a settlement's
+         *     (ROZ) values are those of its lines minus the advances, split the same way, and `P_15` is what is left to
+         *     pay. In a foreign currency the tax of each rate is also given in PLN (`P_14_xW` = tax × `exchangeRate`).
+         *     `P_15` = Σ `P_13_x` + Σ `P_14_x` always.
+         *
+         *     **Annotations.** `Adnotacje` is always written with all its flags. Reverse charge (`P_18`) is set by any
+         *     line at `oo` or `np II`; split payment (`P_18A`) by goods of Annex 15 (`annex15`) in an invoice over 15 000
+         *     PLN; an exempt line (`zw`) needs `exemption` (its legal basis). Setting one of these to `false` when the
+         *     lines require it is a 400.
+         */
+        InvoiceDraft: {
+            /** @description The kind of invoice (`RodzajFaktury`): VAT basic, KOR correction, ZAL advance, ROZ settlement, UPR simplified, KOR_ZAL correction of an advance, KOR_ROZ correction of a settlement. */
+            kind: components["schemas"]["InvoiceType"];
+            /**
+             * @description The invoice number (`P_2`), unique per seller and kind (KSeF refuses a duplicate with 440).
+             * @example FV/2026/11/0011
+             */
+            number: components["schemas"]["DraftText"];
+            /**
+             * Format: date
+             * @description Issue date (`P_1`); default today in Europe/Warsaw. A later date is refused (KSeF refuses future-dated invoices).
+             * @example 2026-11-16
+             */
+            issueDate?: string;
+            /** @description Place of issue (`P_1M`). */
+            issuePlace?: components["schemas"]["DraftText"];
+            /**
+             * Format: date
+             * @description Date of supply or of completing the service (`P_6`), when it differs from the issue date. Not on ZAL/KOR_ZAL (there `advance.paymentDate` is `P_6`).
+             */
+            saleDate?: string;
+            /** @description The period the invoice covers (`OkresFa`), instead of `saleDate`. */
+            salePeriod?: components["schemas"]["DraftPeriod"];
+            /**
+             * @description ISO 4217 code of the invoice currency (`KodWaluty`), one FA(3) lists; default PLN.
+             * @example PLN
+             */
+            currency?: string;
+            /**
+             * @description PLN per unit of `currency` (required for a foreign currency, refused for PLN). Written on each line (`KursWaluty`; `KursWalutyZ` on advances) and used for `P_14_xW`.
+             * @example 4.2345
+             */
+            exchangeRate?: components["schemas"]["DraftRate"];
+            /**
+             * Format: date-time
+             * @description When the XML was generated (`DataWytworzeniaFa`); default now. Give it to get the same bytes for the same draft.
+             * @example 2026-11-16T10:00:00Z
+             */
+            createdAt?: string;
+            /** @description Name of the issuing system (`SystemInfo`); default `Fast KSeF`. */
+            systemInfo?: components["schemas"]["DraftText"];
+            seller: components["schemas"]["DraftSeller"];
+            buyer: components["schemas"]["DraftBuyer"];
+            /** @description Other parties (`Podmiot3`) - a factor, a recipient, the payer, a subordinate local-government unit (JST) or VAT-group member (GV) ... */
+            thirdParties?: components["schemas"]["DraftThirdParty"][];
+            /** @description The invoice lines (`FaWiersz`), numbered 1, 2, … in this order. All lines of an invoice use net prices, or all gross prices. */
+            lines?: components["schemas"]["DraftLine"][];
+            /** @description "Metoda kasowa" (`P_16`). */
+            cashAccounting?: boolean;
+            /** @description "Samofakturowanie" (`P_17`): the buyer issues the invoice. */
+            selfBilling?: boolean;
+            /** @description "Odwrotne obciążenie" (`P_18`): the buyer accounts for the VAT. Default: true when a line is at `oo` or `np II`. */
+            reverseCharge?: boolean;
+            /** @description "Mechanizm podzielonej płatności" (`P_18A`). Default: true when a line is `annex15` and the total is over 15 000 PLN (then it is mandatory). */
+            splitPayment?: boolean;
+            /** @description Simplified triangular procedure, second taxpayer (`P_23`). */
+            simplifiedTriangular?: boolean;
+            exemption?: components["schemas"]["DraftExemption"];
+            payment?: components["schemas"]["DraftPayment"];
+            /** @description The buyer's orders the invoice refers to (`WarunkiTransakcji/Zamowienia`). */
+            orders?: components["schemas"]["DraftDocumentRef"][];
+            /** @description Contracts the invoice refers to (`WarunkiTransakcji/Umowy`). */
+            contracts?: components["schemas"]["DraftDocumentRef"][];
+            /** @description Additional key/value information (`DodatkowyOpis`), for the invoice or one line. */
+            notes?: components["schemas"]["DraftNote"][];
+            /** @description Free text printed at the foot of the invoice (`Stopka/Informacje/StopkaFaktury`); line breaks are kept. */
+            footer?: string;
+            correction?: components["schemas"]["DraftCorrection"];
+            order?: components["schemas"]["DraftOrder"];
+            advance?: components["schemas"]["DraftAdvancePayment"];
+            /** @description ROZ: every advance invoice the settlement settles (`FakturaZaliczkowa`), with its amount. */
+            advances?: components["schemas"]["DraftSettledAdvance"][];
+        };
+        /** @description Text of 1-256 characters, not blank (runs of spaces count as one). */
+        DraftText: string;
+        /** @description Text of 1-512 characters, not blank. */
+        DraftText512: string;
+        /** @description Text of 1-50 characters, not blank. */
+        DraftText50: string;
+        /**
+         * @description An amount in the invoice currency, up to 2 decimals (dot as separator).
+         * @example 6150.00
+         */
+        DraftAmount: string;
+        /**
+         * @description A unit price, up to 8 decimals.
+         * @example 200.00
+         */
+        DraftPrice: string;
+        /**
+         * @description A quantity, up to 6 decimals.
+         * @example 8
+         */
+        DraftQuantity: string;
+        /**
+         * @description An exchange rate (PLN per unit of the currency), up to 6 decimals, greater than 0.
+         * @example 4.2345
+         */
+        DraftRate: string;
+        /**
+         * @description The rate (`P_12`): `23`/`22`, `8`/`7`, `5`, `4`/`3` (taxi flat rate) percent; `0 KR` 0 % domestic, `0 WDT`
+         *     0 % intra-Community supply, `0 EX` 0 % export; `zw` exempt (needs `exemption`); `oo` domestic reverse
+         *     charge; `np I` outside Poland, `np II` services of art. 100(1)(4) (both not taxed here).
+         * @example 23
+         * @enum {string}
+         */
+        DraftTaxRate: "23" | "22" | "8" | "7" | "5" | "4" | "3" | "0 KR" | "0 WDT" | "0 EX" | "zw" | "oo" | "np I" | "np II";
+        DraftAddress: {
+            /** @description Country (ISO 3166 alpha-2 as FA(3) lists them); default PL. */
+            countryCode?: string;
+            /** @description First address line (`AdresL1`), e.g. street and number. */
+            line1: components["schemas"]["DraftText512"];
+            /** @description Second address line (`AdresL2`), e.g. postal code and town. */
+            line2?: components["schemas"]["DraftText512"];
+        };
+        /** @description The seller (`Podmiot1`); in `send` its NIP must be the company's KSeF context NIP. */
+        DraftSeller: {
+            nip: components["schemas"]["Nip"];
+            /** @description Full name (`Nazwa`). */
+            name: components["schemas"]["DraftText512"];
+            address: components["schemas"]["DraftAddress"];
+            /** @description Write the VAT prefix `PL` (`PrefiksPodatnika`), e.g. for an intra-Community supply. */
+            vatPrefix?: boolean;
+            /** @description EORI number. */
+            eori?: components["schemas"]["DraftText"];
+            /** @description E-mail printed on the invoice. */
+            email?: string;
+            /** @description Phone number printed on the invoice. */
+            phone?: string;
+        };
+        /**
+         * @description The buyer (`Podmiot2`), identified by at most one of `nip` (Polish), `euVatNumber` (another EU state) or
+         *     `foreignId` (elsewhere); none of them means a buyer without a tax id (`BrakID`, e.g. a consumer).
+         *     `name` is required except on UPR.
+         */
+        DraftBuyer: {
+            nip?: components["schemas"]["Nip"];
+            euVatNumber?: components["schemas"]["DraftEuVatNumber"];
+            foreignId?: components["schemas"]["DraftForeignId"];
+            /** @description Full name (`Nazwa`). */
+            name?: components["schemas"]["DraftText512"];
+            address?: components["schemas"]["DraftAddress"];
+            email?: string;
+            phone?: string;
+            /** @description The seller's number for this customer (`NrKlienta`). */
+            customerNumber?: components["schemas"]["DraftText"];
+            /** @description The invoice concerns a subordinate unit of a local government (`JST`); needs a third party with role 8. */
+            jst?: boolean;
+            /** @description The invoice concerns a member of a VAT group (`GV`); needs a third party with role 10. */
+            gv?: boolean;
+        };
+        /** @description A VAT number of another EU member state (`KodUE` + `NrVatUE`). */
+        DraftEuVatNumber: {
+            /**
+             * @description EU state code (Greece is EL, Northern Ireland XI).
+             * @enum {string}
+             */
+            countryCode: "AT" | "BE" | "BG" | "CY" | "CZ" | "DK" | "EE" | "FI" | "FR" | "DE" | "EL" | "HR" | "HU" | "IE" | "IT" | "LV" | "LT" | "LU" | "MT" | "NL" | "PL" | "PT" | "RO" | "SK" | "SI" | "ES" | "SE" | "XI";
+            /**
+             * @description The number without the country prefix.
+             * @example 123456789
+             */
+            number: string;
+        };
+        /** @description A tax id of a country outside the EU (`KodKraju` + `NrID`). */
+        DraftForeignId: {
+            countryCode?: string;
+            id: string;
+        };
+        /**
+         * @description A third party (`Podmiot3`), identified by at most one of `nip`, `internalId`, `euVatNumber`, `foreignId`,
+         *     with `role` (1 factor, 2 recipient, 3 original party, 4 additional buyer, 5 issuer on the seller's behalf,
+         *     6 payer, 7 local-government unit - issuer, 8 local-government unit - recipient, 9 VAT-group member - issuer,
+         *     10 VAT-group member - recipient, 11 employee) or `otherRole`.
+         */
+        DraftThirdParty: {
+            nip?: components["schemas"]["Nip"];
+            /** @description Internal id (`IDWew`): NIP, hyphen, 5 digits. */
+            internalId?: string;
+            euVatNumber?: components["schemas"]["DraftEuVatNumber"];
+            foreignId?: components["schemas"]["DraftForeignId"];
+            /** @description Full name. */
+            name?: components["schemas"]["DraftText512"];
+            address?: components["schemas"]["DraftAddress"];
+            email?: string;
+            phone?: string;
+            role?: number;
+            /** @description A role outside the list (`RolaInna` + `OpisRoli`), instead of `role`. */
+            otherRole?: components["schemas"]["DraftText"];
+            /** @description Share in percent (`Udzial`, 0-100), for additional buyers. */
+            share?: string;
+            customerNumber?: components["schemas"]["DraftText"];
+        };
+        /** @description One invoice line. Exactly one of `unitNetPrice` and `unitGrossPrice`. */
+        DraftLine: {
+            /** @description Goods or service (`P_7`). */
+            name: components["schemas"]["DraftText512"];
+            /** @description Quantity (`P_8B`); default 1. Negative in a correction's difference row. */
+            quantity?: components["schemas"]["DraftQuantity"];
+            /** @description Unit of measure (`P_8A`), e.g. szt., godz., kg. */
+            unit?: components["schemas"]["DraftText"];
+            /** @description Unit price without VAT (`P_9A`). */
+            unitNetPrice?: components["schemas"]["DraftPrice"];
+            /** @description Unit price with VAT (`P_9B`); the line value is then gross (`P_11A`). */
+            unitGrossPrice?: components["schemas"]["DraftPrice"];
+            /** @description Discount on the whole line, not included in the unit price (`P_10`): the value is quantity × price − discount. */
+            discount?: components["schemas"]["DraftPrice"];
+            rate: components["schemas"]["DraftTaxRate"];
+            /**
+             * @description Goods and services group code (`GTU`).
+             * @enum {string}
+             */
+            gtu?: "GTU_01" | "GTU_02" | "GTU_03" | "GTU_04" | "GTU_05" | "GTU_06" | "GTU_07" | "GTU_08" | "GTU_09" | "GTU_10" | "GTU_11" | "GTU_12" | "GTU_13";
+            /**
+             * @description Procedure code (`Procedura`).
+             * @enum {string}
+             */
+            procedure?: "WSTO_EE" | "IED" | "TT_D" | "I_42" | "I_63" | "B_SPV" | "B_SPV_DOSTAWA" | "B_MPV_PROWIZJA";
+            /** @description Goods or services of Annex 15 to the VAT act (`P_12_Zal_15`): split payment over 15 000 PLN. */
+            annex15?: boolean;
+            /** @description The seller's product code (`Indeks`). */
+            index?: components["schemas"]["DraftText50"];
+            /** @description GTIN. */
+            gtin?: string;
+            /** @description PKWiU classification. */
+            pkwiu?: components["schemas"]["DraftText50"];
+            /** @description Combined Nomenclature code (`CN`). */
+            cn?: components["schemas"]["DraftText50"];
+            /** @description PKOB classification. */
+            pkob?: components["schemas"]["DraftText50"];
+            /** @description Excise duty included in the price (`KwotaAkcyzy`). */
+            exciseAmount?: components["schemas"]["DraftAmount"];
+            /**
+             * Format: date
+             * @description Date of supply of this line (`P_6A`), when lines differ.
+             */
+            saleDate?: string;
+            /** @description The line's own identifier (`UU_ID`). */
+            uuid?: components["schemas"]["DraftText50"];
+            /** @description Corrections only: the row shows the state before the correction (`StanPrzed`); its values count negatively. */
+            before?: boolean;
+        };
+        /** @description The legal basis of an exemption (`Zwolnienie`, `P_19` = 1), required when a line is at `zw`. */
+        DraftExemption: {
+            /**
+             * @description `polishLaw` a provision of the VAT act (`P_19A`), `directive` of Directive 2006/112/EC (`P_19B`), `other` another basis (`P_19C`).
+             * @enum {string}
+             */
+            basis: "polishLaw" | "directive" | "other";
+            /** @description The provision, e.g. "art. 43 ust. 1 pkt 37 ustawy o VAT". */
+            text: components["schemas"]["DraftText"];
+        };
+        /** @description Payment terms (`Platnosc`). */
+        DraftPayment: {
+            /**
+             * @description Form of payment (`FormaPlatnosci` 1-7).
+             * @enum {string}
+             */
+            method?: "cash" | "card" | "voucher" | "cheque" | "credit" | "transfer" | "mobile";
+            /** @description Another form of payment (`PlatnoscInna` + `OpisPlatnosci`), instead of `method`. */
+            otherMethod?: components["schemas"]["DraftText"];
+            /**
+             * Format: date
+             * @description Payment due date (`TerminPlatnosci/Termin`).
+             */
+            dueDate?: string;
+            /**
+             * Format: date
+             * @description Already paid on this date (`Zaplacono` = 1, `DataZaplaty`). On ZAL the default is `advance.paymentDate`.
+             */
+            paidDate?: string;
+            bankAccounts?: components["schemas"]["DraftBankAccount"][];
+            /** @description Discount for early payment (`Skonto`). */
+            earlyPaymentDiscount?: {
+                /** @description When it applies, e.g. "zapłata w ciągu 7 dni". */
+                conditions: components["schemas"]["DraftText"];
+                /** @description How much, e.g. "2%". */
+                amount: components["schemas"]["DraftText"];
+            };
+        };
+        DraftBankAccount: {
+            /**
+             * @description Account number, NRB or IBAN without spaces (`NrRB`).
+             * @example 61109010140000071219812874
+             */
+            number: string;
+            /** @description SWIFT/BIC. */
+            swift?: string;
+            bankName?: components["schemas"]["DraftText"];
+            /** @description E.g. "Rachunek w EUR". */
+            description?: components["schemas"]["DraftText"];
+        };
+        /** @description An order or contract by its number and/or date. */
+        DraftDocumentRef: {
+            number?: components["schemas"]["DraftText"];
+            /** Format: date */
+            date?: string;
+        };
+        DraftNote: {
+            /** @description The line (1-based) the note belongs to; absent: the whole invoice. */
+            line?: number;
+            key: components["schemas"]["DraftText"];
+            value: components["schemas"]["DraftText"];
+        };
+        DraftPeriod: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+        };
+        /** @description KOR, KOR_ZAL, KOR_ROZ: what is corrected and why. */
+        DraftCorrection: {
+            /** @description Why (`PrzyczynaKorekty`). */
+            reason?: components["schemas"]["DraftText"];
+            /**
+             * @description When the correction takes effect (`TypKorekty`): on the date the corrected invoice was recorded (1), on the correction's issue date (2), on another date (3).
+             * @enum {string}
+             */
+            effect?: "originalDate" | "correctionDate" | "otherDate";
+            /** @description The corrected invoice (several for one correction of many invoices). */
+            invoices: components["schemas"]["DraftCorrectedInvoice"][];
+            /** @description When the reason is a wrong number: the correct one (`NrFaKorygowany`). */
+            correctNumber?: components["schemas"]["DraftText"];
+            /** @description KOR_ROZ: the amount left to pay before the correction (`P_15ZK`), required there. */
+            totalDueBefore?: components["schemas"]["DraftAmount"];
+        };
+        /** @description The corrected invoice: its issue date and number, and its KSeF number, or `outsideKsef: true` when it was issued outside KSeF. */
+        DraftCorrectedInvoice: {
+            /**
+             * Format: date
+             * @description Its issue date (`DataWystFaKorygowanej`).
+             */
+            issueDate: string;
+            /** @description Its number (`NrFaKorygowanej`). */
+            number: components["schemas"]["DraftText"];
+            ksefNumber?: components["schemas"]["KsefNumber"];
+            /** @description Issued outside KSeF (`NrKSeFN`). */
+            outsideKsef?: boolean;
+        };
+        /** @description ZAL, KOR_ZAL: the order or contract the advance is paid on (`Zamowienie`); its value is computed from the lines. */
+        DraftOrder: {
+            lines: components["schemas"]["DraftOrderLine"][];
+        };
+        /** @description One line of the order (`ZamowienieWiersz`), net price. */
+        DraftOrderLine: {
+            name: components["schemas"]["DraftText512"];
+            /** @description Default 1. */
+            quantity?: components["schemas"]["DraftQuantity"];
+            unit?: components["schemas"]["DraftText"];
+            unitNetPrice: components["schemas"]["DraftPrice"];
+            rate: components["schemas"]["DraftTaxRate"];
+            /** @enum {string} */
+            gtu?: "GTU_01" | "GTU_02" | "GTU_03" | "GTU_04" | "GTU_05" | "GTU_06" | "GTU_07" | "GTU_08" | "GTU_09" | "GTU_10" | "GTU_11" | "GTU_12" | "GTU_13";
+            /** @enum {string} */
+            procedure?: "WSTO_EE" | "IED" | "TT_D" | "B_SPV" | "B_SPV_DOSTAWA" | "B_MPV_PROWIZJA";
+            annex15?: boolean;
+            index?: components["schemas"]["DraftText50"];
+            gtin?: string;
+            pkwiu?: components["schemas"]["DraftText50"];
+            cn?: components["schemas"]["DraftText50"];
+            /** @description KOR_ZAL only: the order line as it was before the correction (`StanPrzedZ`). */
+            before?: boolean;
+        };
+        /** @description ZAL, KOR_ZAL: the payment received before the supply. */
+        DraftAdvancePayment: {
+            /** @description The gross amount received (`P_15` of a ZAL); on KOR_ZAL the amount after the correction. */
+            amount: components["schemas"]["DraftAmount"];
+            /**
+             * Format: date
+             * @description When it was received (`P_6` when it differs from the issue date, and `DataZaplaty`).
+             */
+            paymentDate?: string;
+            /** @description KOR_ZAL: the amount before the correction (`P_15ZK`), required there. */
+            amountBefore?: components["schemas"]["DraftAmount"];
+        };
+        /** @description ROZ: one advance invoice, by its KSeF number, or by its number when it was issued outside KSeF; with its gross amount. */
+        DraftSettledAdvance: {
+            ksefNumber?: components["schemas"]["KsefNumber"];
+            /** @description The advance's number (`NrFaZaliczkowej`), only for one issued outside KSeF. */
+            number?: components["schemas"]["DraftText"];
+            /** @description Its gross amount (the `P_15` of that advance invoice). */
+            amount: components["schemas"]["DraftAmount"];
+            /** @description Its net and tax per rate as that invoice shows them; default: `amount` split over the settlement's rates (as a ZAL splits it). */
+            taxes?: components["schemas"]["DraftAdvanceTax"][];
+        };
+        DraftAdvanceTax: {
+            rate: components["schemas"]["DraftTaxRate"];
+            netAmount: components["schemas"]["DraftAmount"];
+            vatAmount: components["schemas"]["DraftAmount"];
+        };
+        BuiltInvoice: {
+            /**
+             * Format: byte
+             * @description The FA(3) XML, UTF-8 without BOM, Base64-encoded (send these bytes as `invoiceXml`).
+             */
+            invoiceXml: string;
+            summary: components["schemas"]["BuiltInvoiceSummary"];
+            /** @description What the validator noticed about the built invoice (paths into the XML, as `POST /invoices/validate` reports them), e.g. D2 for an issue date before today. */
+            warnings: components["schemas"]["ValidationIssue"][];
+        };
+        BuiltInvoiceSummary: {
+            invoiceNumber: string;
+            type: components["schemas"]["InvoiceType"];
+            issueDate: components["schemas"]["IssueDate"];
+            sellerNip: string;
+            buyerNip: string | null;
+            currency: string;
+            /** @description Σ `P_13_x` (corrections: the change). */
+            netAmount: components["schemas"]["Amount"];
+            /** @description Σ `P_14_x` in the invoice currency. */
+            vatAmount: components["schemas"]["Amount"];
+            /** @description `P_15`: the total due (ZAL: the advance; ROZ: what is left to pay; corrections: the change). */
+            grossAmount: components["schemas"]["Amount"];
+            /** @description One entry per rate group present in the header, in FA(3) order. */
+            taxes: components["schemas"]["BuiltInvoiceTax"][];
+        };
+        BuiltInvoiceTax: {
+            /**
+             * @description The header field, e.g. `P_13_1`.
+             * @example P_13_1
+             */
+            netField: string;
+            netAmount: components["schemas"]["Amount"];
+            /** @description `P_14_x`; null for untaxed groups (0 %, exempt, reverse charge, not taxed here). */
+            vatAmount: (string & components["schemas"]["NullableAmount"]) | null;
+            /** @description `P_14_xW`, the tax in PLN; null for invoices in PLN and for untaxed groups. */
+            vatAmountPln: (string & components["schemas"]["NullableAmount"]) | null;
+        };
         ConnectionStatus: {
             environment: components["schemas"]["Environment"];
             available: boolean;
@@ -1093,7 +1590,9 @@ export interface components {
                  * Format: byte
                  * @description The FA(3) invoice XML, Base64-encoded (the exact bytes are kept and hashed).
                  */
-                invoiceXml: string;
+                invoiceXml?: string;
+                /** @description The invoice as JSON (`InvoiceDraft`); a draft the builder refuses is listed in `rejected` with the fields named. */
+                invoice?: components["schemas"]["InvoiceDraft"];
             }[];
         };
         InvoiceBatchRejection: {
@@ -1418,6 +1917,37 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+        };
+    };
+    buildInvoice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvoiceDraft"];
+            };
+        };
+        responses: {
+            /** @description The invoice, valid FA(3) that passes our business rules; `warnings` says what deserves a look. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BuiltInvoice"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listInvoices: {

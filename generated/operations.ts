@@ -8,6 +8,7 @@ export const operationIds = [
   'getSwaggerUi',
   'validateInvoice',
   'renderInvoice',
+  'buildInvoice',
   'listInvoices',
   'sendInvoice',
   'getSyncStatus',
@@ -75,10 +76,12 @@ export interface OperationHandlers<Ctx> {
   getOpenApiDocument: OperationHandler<'getOpenApiDocument', Ctx>;
   /** GET /swagger — Swagger UI (served from local assets, works offline) */
   getSwaggerUi: OperationHandler<'getSwaggerUi', Ctx>;
-  /** POST /invoices/validate — Validate an FA(3) invoice locally (structure, business rules, optional XSD) */
+  /** POST /invoices/validate — Validate an FA(3) invoice locally (the official XSD, then business rules) */
   validateInvoice: OperationHandler<'validateInvoice', Ctx>;
   /** POST /invoices/render — Render an FA(3) invoice locally as PDF, HTML or a KOD I QR code */
   renderInvoice: OperationHandler<'renderInvoice', Ctx>;
+  /** POST /invoices/build — Build an FA(3) invoice from JSON (all seven kinds), computing every total */
+  buildInvoice: OperationHandler<'buildInvoice', Ctx>;
   /** GET /invoices/{environment} — The local invoice register (issued and received invoices) */
   listInvoices: OperationHandler<'listInvoices', Ctx>;
   /** POST /invoices/{environment}/send — Send one FA(3) invoice to KSeF (online) or issue it offline */

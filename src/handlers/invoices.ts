@@ -3,7 +3,7 @@ import type { HandlerContext } from '../http/app.js';
 import { ApiError, badRequest, conflict, toApiError } from '../http/errors.js';
 import { KsefOutageSimulatedError, KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy/index.js';
 import { caller } from './caller.js';
-import { checkForSending, invoiceBytes } from './invoice-body.js';
+import { buildDraft, checkForSending, invoiceInput, sellerField } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoice' | 'getInvoiceDocument' | 'getSessionStatus' | 'getInvoiceUpo'>;
 
@@ -19,12 +19,14 @@ export const invoiceHandlers: Handlers = {
   async sendInvoice({ params, body }, ctx) {
     const principal = caller(ctx);
     const { environment } = params;
-    const xml = invoiceBytes(body.invoiceXml);
+    const input = invoiceInput(body, 'body');
+    // A draft is built here; the built bytes are what is stored and sent, like XML sent as it is.
+    const xml = 'xml' in input ? input.xml : (await buildDraft(input.draft, input.field, environment)).xml;
     const { ksef, logger } = ctx.services;
 
     // Nothing is stored or sent unless the invoice passes the local validator.
     const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
-    const check = await checkForSending(xml, environment, contextNip, 'body.invoiceXml');
+    const check = await checkForSending(xml, environment, contextNip, input.field, sellerField(input));
     if (!check.ok && check.reason === 'invalid') {
       const details = check.details;
       throw badRequest(`The invoice is not valid FA(3): ${details.slice(0, 3).map((d) => `${d.path}: ${d.message}`).join('; ')}. Nothing was stored or sent.`, details);

@@ -3,14 +3,20 @@ import type { HandlerContext } from '../http/app.js';
 import { badRequest } from '../http/errors.js';
 import { checkKsefNumber } from '../local/ksef-number.js';
 import { RenderInputError } from '../local/render/index.js';
-import { invoiceBytes } from './invoice-body.js';
+import { buildDraft, invoiceBytes } from './invoice-body.js';
 
-type Handlers = Pick<OperationHandlers<HandlerContext>, 'validateInvoice' | 'renderInvoice'>;
+type Handlers = Pick<OperationHandlers<HandlerContext>, 'validateInvoice' | 'renderInvoice' | 'buildInvoice'>;
 
 export const localHandlers: Handlers = {
   /** An invalid invoice is a 200 with `valid: false` and the problems; only a bad body is a 400. */
   async validateInvoice({ body }, { services }) {
     return { status: 200, body: await services.documents.validate(invoiceBytes(body.invoiceXml)) };
+  },
+
+  /** Checked as for production (the strictest: a NIP with a wrong checksum is refused), as validate does. */
+  async buildInvoice({ body }) {
+    const built = await buildDraft(body, 'body');
+    return { status: 200, body: { invoiceXml: built.xml.toString('base64'), summary: built.summary, warnings: built.warnings } };
   },
 
   async renderInvoice({ body }, { services }) {

@@ -62,3 +62,27 @@ export function schemaErrors(schema: XsdValidator, doc: LibxmlDocument): ErrorDe
     throw err;
   }
 }
+
+const XSD_NAMESPACE = { xsd: 'http://www.w3.org/2001/XMLSchema' };
+const enumerations = new Map<string, readonly string[]>();
+
+/**
+ * The values of an enumerated simple type of the FA schemas (`TKodWaluty`, `TKodyKrajowUE`,
+ * `bazowe/KodyKrajow_v10-0E.xsd`'s `TKodKraju`…), read from the XSD so a code list never drifts from it.
+ */
+export function schemaEnumeration(file: string, typeName: string): readonly string[] {
+  const key = `${file}#${typeName}`;
+  let values = enumerations.get(key);
+  if (!values) {
+    const doc = LibxmlDocument.fromBuffer(fs.readFileSync(path.join(faSchemaDir, file)), { option: ParseOption.XML_PARSE_NONET });
+    try {
+      const nodes = doc.find(`//xsd:simpleType[@name='${typeName}']//xsd:enumeration/@value`, XSD_NAMESPACE);
+      values = nodes.map((n) => n.content);
+    } finally {
+      doc.dispose();
+    }
+    if (values.length === 0) throw new Error(`${file} has no enumeration ${typeName}`);
+    enumerations.set(key, values);
+  }
+  return values;
+}

@@ -1,5 +1,5 @@
 /** FA(3) invoices: namespace-aware parsing into a typed model, and layered validation. */
-export { Fa3ParseError, parseFa3, validateFa3 } from './validate.js';
+export { Fa3ParseError, parseFa3, validateFa3, warsawToday } from './validate.js';
 export type { ValidateOptions, ValidationResult } from './validate.js';
 export { summarize } from './summary.js';
 export type { InvoiceSummary } from './summary.js';

@@ -70,10 +70,13 @@ const warsawDate = new Intl.DateTimeFormat('en-CA', {
   day: '2-digit',
 });
 
+/** Today's date in Europe/Warsaw, YYYY-MM-DD: the day KSeF compares issue dates with (D1, D2). */
+export const warsawToday = (): string => warsawDate.format(new Date());
+
 export async function validateFa3(xml: Buffer, options: ValidateOptions = {}): Promise<ValidationResult> {
   const mode = options.mode ?? 'issue';
   const environment = options.environment ?? 'prod';
-  const today = options.today ?? warsawDate.format(new Date());
+  const today = options.today ?? warsawToday();
   if (!MODES.includes(mode)) throw new TypeError(`mode must be one of ${MODES.join(', ')}`);
   if (!ENVIRONMENTS.includes(environment)) throw new TypeError(`environment must be one of ${ENVIRONMENTS.join(', ')}`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(today)) throw new TypeError('today must be YYYY-MM-DD');
