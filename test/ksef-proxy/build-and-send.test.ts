@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -15,7 +16,7 @@ import { describeWithShared } from '../support/shared.js';
  */
 jest.setTimeout(120_000);
 
-const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
+const spec = YAML.parse(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
 const EXAMPLES: Record<string, { value: InvoiceDraft }> = spec.paths['/invoices/build'].post.requestBody.content['application/json'].examples;
 
 describeWithShared('building and sending', () => {

@@ -14,7 +14,7 @@ import { type BuiltFa3, DraftError, type InvoiceDraft, buildFa3 } from '../../sr
 import { adminAuth, startTestServer, type TestServer } from '../support/server.js';
 import { describeWithShared } from '../support/shared.js';
 
-const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
+const spec = YAML.parse(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
 const EXAMPLES: Record<string, { summary: string; value: InvoiceDraft }> = spec.paths['/invoices/build'].post.requestBody.content['application/json'].examples;
 
 /** A fixed "today" for the module-level builds: the drafts below are dated before it. */
