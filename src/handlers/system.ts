@@ -38,7 +38,7 @@ export const systemHandlers: Handlers = {
       await withTimeout(pingDatabase(services.database.db), DB_CHECK_TIMEOUT_MS);
     } catch (err) {
       up = false;
-      services.logger.warn('status: database check failed', { error: (err as Error).message });
+      services.logger.warn({ error: (err as Error).message }, 'status: database check failed');
     }
     const body = {
       status: up ? ('ok' as const) : ('degraded' as const),

@@ -105,7 +105,7 @@ export class KsefProxy {
     this.availability = new Availability(db, logger);
     // What calls show about KSeF marks the environment (un)available; a failed write must not fail the call.
     this.client.observer = (companyId, environment, available) =>
-      void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
+      void this.availability.observe(companyId, environment, available).catch((err) => logger.warn({ error: (err as Error).message }, 'recording KSeF availability failed'));
     const batches = new BatchSessions(db, this.client, secrets, logger);
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
@@ -261,7 +261,7 @@ export class KsefProxy {
       report.accessTokenValidUntil = token.validUntil;
     } catch (err) {
       report.message = err instanceof KsefError ? err.message : 'Authentication failed.';
-      this.logger.warn('connection check: authentication failed', { environment, error: (err as Error).message });
+      this.logger.warn({ environment, error: (err as Error).message }, 'connection check: authentication failed');
     }
     return report;
   }

@@ -28,6 +28,19 @@ export interface ServerProcess {
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 
+/** The `url` of the start-up log line (pino: `{"level":30,…,"url":"http://…","msg":"Fast KSeF listening"}`). */
+function listeningUrl(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"Fast KSeF listening"')) continue;
+    try {
+      return (JSON.parse(line) as { url: string }).url;
+    } catch {
+      // the line is not complete yet
+    }
+  }
+  return undefined;
+}
+
 /** `source`: src/main.ts through tsx (tests); `compiled`: dist/src/main.js with plain node (run `make build` first). */
 export async function spawnServer(env: Record<string, string>, entry: 'source' | 'compiled' = 'source'): Promise<ServerProcess> {
   const args = entry === 'source' ? [require.resolve('tsx/cli'), 'src/main.ts'] : ['dist/src/main.js'];
@@ -43,11 +56,11 @@ export async function spawnServer(env: Record<string, string>, entry: 'source' |
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${chunks.join('')}`)), 60_000);
     const onData = () => {
-      const match = /"message":"Fast KSeF listening","url":"([^"]+)"/.exec(chunks.join(''));
-      if (match) {
+      const url = listeningUrl(chunks.join(''));
+      if (url) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);
-        resolve(match[1]);
+        resolve(url);
       }
     };
     child.stdout!.on('data', onData);

@@ -90,7 +90,7 @@ export class KsefHttp {
           followRedirect: false,
           responseType: 'buffer',
         });
-        logger.debug('ksef call', { environment, method: req.method, path: pathOnly(req.path), status: res.statusCode, ms: Date.now() - started, attempt });
+        logger.debug({ environment, method: req.method, path: pathOnly(req.path), status: res.statusCode, ms: Date.now() - started, attempt }, 'ksef call');
         const response: KsefResponse = {
           status: res.statusCode,
           headers: res.headers,
@@ -100,7 +100,7 @@ export class KsefHttp {
         if (res.statusCode < 400) return response;
         failure = this.classify(response, req.retry);
       } catch (err) {
-        logger.debug('ksef call failed', { environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt });
+        logger.debug({ environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt }, 'ksef call failed');
         failure = this.classifyNetwork(err as Error, req.retry);
       }
       maybeReceived ||= !failure.refused;
