@@ -7,7 +7,7 @@ import { TokenManager } from './transport/auth';
 import { KsefClient } from './transport/client';
 import { type CredentialsSummary, CredentialsStore } from './credentials/credentials';
 import { KsefError, KsefTimeoutError, KsefUnavailableError } from './errors';
-import { KsefHttp } from './transport/http';
+import { KsefHttp, type KsefCallObserver } from './transport/http';
 import { RateLimiter } from './transport/limiter';
 import { Outbox } from './sending/outbox';
 import { Retrieval } from './retrieval/retrieval';
@@ -23,6 +23,7 @@ import type { OfflineCertificateInput } from './credentials/credentials';
 import { invoiceLinks } from './sync/relations';
 import { listRegister, type RegisterFilter } from './sync/register';
 import { InvoiceSync, SyncSchedule } from './sync/sync';
+import { environmentsInUse, outboxFigures, syncFigures } from './figures';
 
 export * from './errors';
 export type { InvoiceFacts, OnlineSendResult } from './sending/send';
@@ -36,6 +37,8 @@ export { OfflineCertificateError } from './credentials/offline-certificate';
 export { KsefTokenContextError } from './credentials/credentials';
 export type { SyncSettings, SyncState, SyncSubjectState } from './sync/sync';
 export type { InvoiceLinks } from './sync/relations';
+export type { KsefCall, KsefCallObserver, KsefEndpointGroup } from './transport/http';
+export type { OutboxFigure, SyncFigure } from './figures';
 export type { RegisterFilter } from './sync/register';
 
 const ENVIRONMENTS: KsefEnvironmentName[] = ['test', 'demo', 'prod'];
@@ -54,6 +57,19 @@ const simulationView = (environment: KsefEnvironmentName, s: EnvironmentState): 
   since: s.simulationSince,
   offlineMode: s.simulationMode,
 });
+
+export interface Reachability {
+  environment: KsefEnvironmentName;
+  reachable: boolean;
+  latencyMs: number;
+  /** Why not, for the log (it names the configured URL). */
+  error?: string;
+}
+
+/** Told of what ksef-proxy does, for metrics; nothing here may throw. */
+export interface KsefProxyObservers {
+  ksefCall?: KsefCallObserver;
+}
 
 export interface ConnectionReport {
   environment: KsefEnvironmentName;
@@ -89,11 +105,12 @@ export class KsefProxy {
     db: Kysely<Database>,
     config: AppConfig,
     private readonly logger: Logger,
+    observers: KsefProxyObservers = {},
   ) {
     const secrets = SecretBox.load(config.ksef.secretsKey, config.dataDir, logger);
     const limiter = new RateLimiter(config.ksef.rateLimits === 'published');
     const apis = Object.fromEntries(
-      ENVIRONMENTS.map((environment) => [environment, new KsefApi(environment, new KsefHttp({ environment, config: config.ksef, limiter, logger }))]),
+      ENVIRONMENTS.map((environment) => [environment, new KsefApi(environment, new KsefHttp({ environment, config: config.ksef, limiter, logger, observe: observers.ksefCall }))]),
     ) as Record<KsefEnvironmentName, KsefApi>;
     this.credentials = new CredentialsStore(db, secrets);
     this.tokens = new TokenManager({ db, apis, credentials: this.credentials, secrets, logger });
@@ -220,6 +237,34 @@ export class KsefProxy {
   /** The NIP our KSeF calls for this company act in: the stored context, else the company's own. */
   async contextNip(companyId: string, companyNip: string, environment: KsefEnvironmentName): Promise<string> {
     return (await this.credentials.get(companyId, environment))?.contextNip ?? companyNip;
+  }
+
+  /** The outbox backlog of every company, per environment and status. */
+  outboxFigures() {
+    return outboxFigures(this.db);
+  }
+
+  /** When each subject type last synced successfully, per environment (the least recent over companies). */
+  syncFigures() {
+    return syncFigures(this.db);
+  }
+
+  /**
+   * Whether each environment a company keeps credentials for answers an unauthenticated call (the public
+   * key list) within `timeoutMs`, in one attempt. Changes nothing: a company's availability is its calls'.
+   */
+  async reachability(timeoutMs: number): Promise<Reachability[]> {
+    return Promise.all(
+      (await environmentsInUse(this.db)).map(async (environment): Promise<Reachability> => {
+        const started = Date.now();
+        try {
+          await this.client.apis[environment].publicKeyCertificates('readiness', { timeoutMs });
+          return { environment, reachable: true, latencyMs: Date.now() - started };
+        } catch (err) {
+          return { environment, reachable: false, latencyMs: Date.now() - started, error: (err as Error).message };
+        }
+      }),
+    );
   }
 
   /** Availability (an unauthenticated call, timed), then authentication when a KSeF token is stored. */

@@ -5,7 +5,7 @@
 import { PdfRenderer, PdfRendererOptions } from './renderer';
 
 export type { Lang } from '../render';
-export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions } from './renderer';
+export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions, type PdfEngineState, type PdfRenderObserver } from './renderer';
 export { PdfError, PdfTimeoutError, PdfBusyError, PdfUnavailableError, PdfClosedError, PdfBrowserCrashedError } from './errors';
 export { renderInvoicePdf, renderUpoPdf, invoicePdfCacheKey, upoPdfCacheKey } from './documents';
 export { resolveExecutablePath } from './chromium';
