@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './db/connect';
 import type { KsefProxy } from './ksef-proxy';
 import type { LocalDocuments } from './local/documents';
 import type { Logger } from './logger';
+import type { Metrics } from './observability/metrics';
 import type { CompanySettings } from './settings/company-settings';
 
 /** What handlers work with: built once at start by `createServices`, passed down, never global. */
@@ -15,6 +16,8 @@ export interface Services {
   /** The only way to KSeF. */
   ksef: KsefProxy;
   logger: Logger;
+  /** Prometheus metrics of this server (its own registry). */
+  metrics: Metrics;
   spec: Record<string, any>;
   version: string;
   startedAt: Date;

@@ -20,7 +20,7 @@ export const invoiceHandlers: Handlers = {
     const principal = caller(ctx);
     const { environment } = params;
     const xml = invoiceBytes(body.invoiceXml);
-    const { ksef, logger } = ctx.services;
+    const { ksef } = ctx.services;
 
     // Nothing is stored or sent unless the invoice passes the local validator.
     const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
@@ -61,7 +61,7 @@ export const invoiceHandlers: Handlers = {
       return { status: 200, body: { mode: 'online' as const, ...result } };
     } catch (err) {
       if (!isTransient(err) || err instanceof KsefOutageSimulatedError) throw err;
-      const mapped = toApiError(err, logger);
+      const mapped = toApiError(err, ctx.log);
       throw new ApiError(mapped.status, mapped.code, `${mapped.message}${QUEUED_HINT}`, mapped.details, mapped.extra);
     }
   },

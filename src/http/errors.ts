@@ -119,12 +119,13 @@ export function toApiError(err: unknown, log: ErrorLogger): ApiError {
   return new ApiError(500, 'internal_error', 'Something went wrong on our side. It has been logged; please try again.');
 }
 
-export function errorMiddleware(log: ErrorLogger, send: (res: Parameters<ErrorRequestHandler>[2], error: ApiError) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+/** Logs through the request's own logger (its lines carry the request id). */
+export function errorMiddleware(send: (res: Parameters<ErrorRequestHandler>[2], error: ApiError) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    send(res, toApiError(err, log));
+    send(res, toApiError(err, req.log));
   };
 }
