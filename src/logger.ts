@@ -4,7 +4,8 @@
  *
  * No secret reaches the log: every field whose name looks secret is masked at any depth, in what a call
  * logs and in child bindings, before it is written. pino's own `redact` is path-based, so it cannot promise
- * that for fields nobody thought of; it is kept for the request and response headers serializers add.
+ * that for fields nobody thought of; it masks the credential headers of a logged `req` / `res`, which pino's
+ * standard serializers reduce to method, URL and headers (never the raw headers or the body).
  */
 import { types } from 'node:util';
 import pino, { type DestinationStream } from 'pino';
@@ -18,10 +19,10 @@ const secretName = /pass(word)?|secret|token|authorization|private.?key|cookie/i
 const REDACTED = '[redacted]';
 /** Deeper than this, a value is not written at all (it cannot be inspected for secrets at no cost). */
 const MAX_DEPTH = 10;
-const HEADER_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];
+const HEADER_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
 /** `value` with every field named like a secret masked, at any depth; Errors keep type, message and stack. */
-export function redactSecrets(value: unknown, depth = 0): unknown {
+function redactSecrets(value: unknown, depth = 0): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > MAX_DEPTH) return '[too deep]';
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
@@ -36,17 +37,14 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/**
- * What a call logs, masked. `req` and `res` are left to the serializers that pick their fields (pino-http's),
- * whose output only `redact` reaches: it masks their credential headers.
- */
+/** What a call logs, masked. `req` and `res` are left to their serializers, whose output `redact` masks. */
 function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) out[k] = secretName.test(k) ? REDACTED : k === 'req' || k === 'res' ? v : redactSecrets(v, 1);
   return out;
 }
 
-/** Errors are already plain objects (see redactSecrets); pino's own serializer would make them errors again. */
+/** Errors arrive already serialized (see redactSecrets): pino's serializer would serialize them again. */
 const errorSerializer = (value: unknown) => (types.isNativeError(value) ? pino.stdSerializers.err(value) : value);
 
 /** `destination`: where lines go (default stdout, written synchronously so nothing is lost at exit). */
@@ -55,7 +53,7 @@ export function createLogger(options: { level?: LogLevel; destination?: Destinat
     {
       level: options.level ?? 'info',
       formatters: { log: redactFields },
-      serializers: { err: errorSerializer },
+      serializers: { err: errorSerializer, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
       redact: { paths: HEADER_PATHS, censor: REDACTED },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),

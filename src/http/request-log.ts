@@ -22,7 +22,7 @@ declare module 'express-serve-static-core' {
 /** A client's id is kept when it is a sane token (a UUID, a trace id); anything else is replaced, never echoed. */
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}$/;
 
-export function requestIdFor(header: string | string[] | undefined): string {
+function requestIdFor(header: string | string[] | undefined): string {
   return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID();
 }
 

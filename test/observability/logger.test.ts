@@ -38,8 +38,9 @@ describe('the logger (pino)', () => {
       },
       'a call failed',
     );
-    // pino-http's serializers write `req`/`res`; their credential headers go through pino's redact paths.
-    log.logger.info({ req: { method: 'GET', headers: { authorization: BEARER, cookie: COOKIE } }, res: { headers: { 'set-cookie': COOKIE } } }, 'request');
+    // A request or response is reduced by pino's serializers (no raw headers, no body); redact masks its credential headers.
+    const req = { method: 'GET', url: '/admin/users', headers: { authorization: BEARER, cookie: COOKIE }, rawHeaders: ['Authorization', BEARER], body: { password: PASSWORD } };
+    log.logger.info({ req, res: { statusCode: 200, headersSent: true, getHeaders: () => ({ 'set-cookie': COOKIE }) } }, 'request');
     log.logger.child({ requestId: 'r-1', refreshToken: BEARER }).error({ secret: KSEF_TOKEN }, 'child');
     const text = log.text();
     for (const secret of [KSEF_TOKEN, 'c0ffee0123456789', PASSWORD, BEARER, 'eyJhbGciOiJSUzI1NiJ9', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC', 's3cr3t-cookie-value']) {
@@ -50,8 +51,8 @@ describe('the logger (pino)', () => {
     expect(warn.credentials.nested.deeper).toEqual({ ADMIN_PASSWORD: '[redacted]', privateKey: '[redacted]', offline_private_key: '[redacted]' });
     // An Error keeps what tells what happened; only its secret fields go.
     expect(warn.err).toMatchObject({ type: 'Error', message: 'KSeF refused', stack: expect.stringContaining('Error: KSeF refused'), options: { headers: { authorization: '[redacted]' } } });
-    expect(request.req).toEqual({ method: 'GET', headers: { authorization: '[redacted]', cookie: '[redacted]' } });
-    expect(request.res).toEqual({ headers: { 'set-cookie': '[redacted]' } });
+    expect(request.req).toEqual({ method: 'GET', url: '/admin/users', headers: { authorization: '[redacted]', cookie: '[redacted]' } });
+    expect(request.res).toEqual({ statusCode: 200, headers: { 'set-cookie': '[redacted]' } });
     expect(child).toMatchObject({ requestId: 'r-1', refreshToken: '[redacted]', secret: '[redacted]', msg: 'child' });
   });
 
