@@ -6,10 +6,10 @@
  * Nothing persists: every start is a clean first hour.
  */
 import crypto from 'node:crypto';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
-import { startSandbox } from '../src/sandbox';
-import { startServer } from '../src/server';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startSandbox } from '../src/sandbox/index.js';
+import { startServer } from '../src/server.js';
 
 /** The bootstrap's default company (src/accounts/bootstrap.ts): the seller of every invoice in examples/. */
 const COMPANY_NIP = '5265877635';

@@ -1,7 +1,7 @@
 /** `npm run migrate`: bring the database (DATABASE_URL, or the embedded one in DATA_DIR) to the latest schema. */
-import { loadConfig } from '../src/config';
-import { migrateToLatest, openDatabase } from '../src/db/connect';
-import { databaseOptions } from '../src/server';
+import { loadConfig } from '../src/config.js';
+import { migrateToLatest, openDatabase } from '../src/db/connect.js';
+import { databaseOptions } from '../src/server.js';
 
 async function main() {
   const config = loadConfig();

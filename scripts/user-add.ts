@@ -5,10 +5,10 @@
  */
 import crypto from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { apiRoles, Users } from '../src/accounts/users';
-import { loadConfig } from '../src/config';
-import { migrateToLatest, openDatabase } from '../src/db/connect';
-import { databaseOptions } from '../src/server';
+import { apiRoles, Users } from '../src/accounts/users.js';
+import { loadConfig } from '../src/config.js';
+import { migrateToLatest, openDatabase } from '../src/db/connect.js';
+import { databaseOptions } from '../src/server.js';
 
 async function main() {
   const { values } = parseArgs({

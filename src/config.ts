@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { type LogLevel, logLevels } from './logger';
+import { type LogLevel, logLevels } from './logger.js';
 
 /** Everything the server reads from the environment, read once at start. The README's configuration table lists these. */
 export interface AppConfig {

@@ -1,6 +1,6 @@
-import { loadConfig } from './config';
-import { createLogger } from './logger';
-import { startServer } from './server';
+import { loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
 
 async function main() {
   const config = loadConfig();

@@ -6,9 +6,9 @@ import path from 'node:path';
  * same folder when run compiled from dist/ (dist has no package.json of its own).
  */
 export const packageRoot: string = (() => {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+  for (let dir = import.meta.dirname; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${__dirname}`);
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${import.meta.dirname}`);
   }
 })();
 

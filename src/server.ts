@@ -1,21 +1,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { bootstrapIfEmpty, type BootstrapResult } from './accounts/bootstrap';
-import { Users } from './accounts/users';
-import type { AppConfig } from './config';
-import { migrateToLatest, openDatabase, type DatabaseOptions } from './db/connect';
-import { handlers } from './handlers';
-import { type AppOptions, createApp } from './http/app';
-import { loadSpec } from './http/spec';
-import { KsefProxy } from './ksef-proxy';
-import { LocalDocuments } from './local/documents';
-import { packageVersion } from './package-root';
-import { PdfRenderer } from './local/pdf';
-import { createLogger, type Logger } from './logger';
-import { Metrics } from './observability/metrics';
-import type { Services } from './services';
-import { CompanySettings } from './settings/company-settings';
+import { bootstrapIfEmpty, type BootstrapResult } from './accounts/bootstrap.js';
+import { Users } from './accounts/users.js';
+import type { AppConfig } from './config.js';
+import { migrateToLatest, openDatabase, type DatabaseOptions } from './db/connect.js';
+import { handlers } from './handlers/index.js';
+import { type AppOptions, createApp } from './http/app.js';
+import { loadSpec } from './http/spec.js';
+import { KsefProxy } from './ksef-proxy/index.js';
+import { LocalDocuments } from './local/documents.js';
+import { packageVersion } from './package-root.js';
+import { PdfRenderer } from './local/pdf/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './observability/metrics.js';
+import type { Services } from './services.js';
+import { CompanySettings } from './settings/company-settings.js';
 
 export interface RunningServer {
   /** Where a client on this machine reaches it. */

@@ -1,10 +1,10 @@
-import type { Users } from './accounts/users';
-import type { DatabaseHandle } from './db/connect';
-import type { KsefProxy } from './ksef-proxy';
-import type { LocalDocuments } from './local/documents';
-import type { Logger } from './logger';
-import type { Metrics } from './observability/metrics';
-import type { CompanySettings } from './settings/company-settings';
+import type { Users } from './accounts/users.js';
+import type { DatabaseHandle } from './db/connect.js';
+import type { KsefProxy } from './ksef-proxy/index.js';
+import type { LocalDocuments } from './local/documents.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { CompanySettings } from './settings/company-settings.js';
 
 /** What handlers work with: built once at start by `createServices`, passed down, never global. */
 export interface Services {

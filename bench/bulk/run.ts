@@ -13,11 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter';
+import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter.js';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 10_000);
 const NIP = '5265877635';
-const SAMPLE = path.resolve(__dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
+const SAMPLE = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
 const token = (nip: string) => `20260101-EC-0123456789-ABCDEF0123-00|nip-${nip}|${'ab'.repeat(32)}`;
 const invoice = (run: string, i: number) => Buffer.from(fs.readFileSync(SAMPLE, 'utf8').replace(/<P_2>[^<]*<\/P_2>/, `<P_2>BULK/${run}/${i}</P_2>`));
 
@@ -26,7 +26,7 @@ const children: ChildProcess[] = [];
 /** Starts `script` with tsx and resolves with the first URL it prints. */
 function startProcess(script: string, env: Record<string, string>, urlPattern: RegExp): Promise<string> {
   const child = spawn(process.execPath, [require.resolve('tsx/cli'), script], {
-    cwd: path.resolve(__dirname, '..', '..'),
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

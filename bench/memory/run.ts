@@ -14,7 +14,7 @@ import got from 'got';
 
 const args = process.argv.slice(2);
 const RENDERS = Number(args[args.indexOf('--renders') + 1] || 100);
-const root = path.join(__dirname, '..', '..');
+const root = path.join(import.meta.dirname, '..', '..');
 const IDLE_MS = 5_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

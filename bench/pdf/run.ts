@@ -14,9 +14,9 @@ import os from 'node:os';
 import path from 'node:path';
 import puppeteer from 'puppeteer';
 import QRCode from 'qrcode';
-import { PdfRenderer, renderInvoicePdf, resolveExecutablePath } from '../../src/local/pdf';
-import { RenderInvoiceOptions, renderInvoiceHtml } from '../../src/local/render';
-import { withPageSetup } from '../../src/local/pdf/page-setup';
+import { PdfRenderer, renderInvoicePdf, resolveExecutablePath } from '../../src/local/pdf/index.js';
+import { RenderInvoiceOptions, renderInvoiceHtml } from '../../src/local/render/index.js';
+import { withPageSetup } from '../../src/local/pdf/page-setup.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -28,7 +28,7 @@ const COLD_RENDERS = arg('cold-renders', 8);
 const CACHED_REPEATS = arg('cached-repeats', 2000);
 const MEMORY_RENDERS = arg('memory-renders', 1000);
 
-const sharedDir = path.resolve(process.env.KSEF_SHARED_DIR ?? path.join(__dirname, '..', '..', '..', 'shared'));
+const sharedDir = path.resolve(process.env.KSEF_SHARED_DIR ?? path.join(import.meta.dirname, '..', '..', '..', 'shared'));
 const XML = fs.readFileSync(path.join(sharedDir, 'ksef', 'samples', 'fa3-vat.xml'));
 const KSEF_NUMBER = '5265877635-20260202-010000F1E2D3-DC';
 const KOD_I = 'https://qr-test.ksef.mf.gov.pl/invoice/5265877635/02-02-2026/qCezuL3iwedb58monMMu5EfIMsZSkhf03yKG0bMKoB4';

@@ -10,13 +10,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { startSandbox } from '../../src/sandbox';
-import { generateFa3 } from '../../src/sandbox/invoices/seed';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const NIP = '5265877635';
-const SAMPLE = path.resolve(__dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
+const SAMPLE = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 

@@ -20,19 +20,19 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
-import { KsefApi } from '../../src/ksef-proxy/transport/api';
-import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/transport/crypto';
-import { KsefHttp } from '../../src/ksef-proxy/transport/http';
-import { RateLimiter } from '../../src/ksef-proxy/transport/limiter';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { KsefApi } from '../../src/ksef-proxy/transport/api.js';
+import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../../src/ksef-proxy/transport/crypto.js';
+import { KsefHttp } from '../../src/ksef-proxy/transport/http.js';
+import { RateLimiter } from '../../src/ksef-proxy/transport/limiter.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 300);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 const NIP = '5265877635';
-const SAMPLE = path.resolve(__dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
+const SAMPLE = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'ksef', 'samples', 'fa3-vat.xml');
 const token = (nip: string) => `20260101-EC-0123456789-ABCDEF0123-00|nip-${nip}|${'ab'.repeat(32)}`;
 
 const invoice = (run: string, i: number) => Buffer.from(fs.readFileSync(SAMPLE, 'utf8').replace(/<P_2>[^<]*<\/P_2>/, `<P_2>BENCH/${run}/${i}</P_2>`));
@@ -154,7 +154,7 @@ function startProcess(script: string, env: Record<string, string>, urlPattern: R
   // BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles our server process.
   const nodeArgs = script === 'src/main.ts' && process.env.BENCH_SERVER_NODE_ARGS ? [...process.env.BENCH_SERVER_NODE_ARGS.split(' '), '--import', 'tsx'] : [require.resolve('tsx/cli')];
   const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: path.resolve(__dirname, '..', '..'),
+    cwd: path.resolve(import.meta.dirname, '..', '..'),
     env: { ...process.env, NODE_OPTIONS: '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

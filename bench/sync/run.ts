@@ -14,10 +14,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import got from 'got';
 import pg from 'pg';
-import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter';
-import { startSandbox } from '../../src/sandbox';
-import { spawnServer } from '../../test/support/process';
-import { OTHER_NIP, OUR_NIP } from '../../test/support/sync-fixtures';
+import { PUBLISHED_LIMITS } from '../../src/ksef-proxy/transport/limiter.js';
+import { startSandbox } from '../../src/sandbox/index.js';
+import { spawnServer } from '../../test/support/process.js';
+import { OTHER_NIP, OUR_NIP } from '../../test/support/sync-fixtures.js';
 
 const COUNT = Number(process.env.BENCH_INVOICES ?? 10_000);
 const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';

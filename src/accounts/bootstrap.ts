@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { AppConfig } from '../config';
-import type { Database } from '../db/schema';
-import { EmailTakenError, Users } from './users';
+import type { AppConfig } from '../config.js';
+import type { Database } from '../db/schema.js';
+import { EmailTakenError, Users } from './users.js';
 
 export interface BootstrapResult {
   created: boolean;

@@ -1,7 +1,7 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import pLimit from 'p-limit';
 import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Database } from '../db/schema';
+import type { Database } from '../db/schema.js';
 
 /**
  * Failed sign-ins are throttled per client address and per email, in `login_throttle`, so every process

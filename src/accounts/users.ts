@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/schema';
-import { hashPassword } from './passwords';
+import type { Database } from '../db/schema.js';
+import { hashPassword } from './passwords.js';
 
 /** Roles that may use the API. Other roles may exist in the table (e.g. disabled accounts) and get 403. */
 export const apiRoles = ['admin', 'technical'] as const;

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { migrationProvider } from './migrations';
-import { PGliteDialect } from './pglite-dialect';
-import type { Database } from './schema';
+import { migrationProvider } from './migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
 
 export type DatabaseKind = 'postgres' | 'pglite';
 

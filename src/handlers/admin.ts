@@ -1,9 +1,9 @@
-import type { OperationHandlers } from '../../generated/operations';
-import { EmailTakenError } from '../accounts/users';
-import { ApiError, badRequest, conflict, notFound } from '../http/errors';
-import type { HandlerContext } from '../http/app';
-import { InvalidConfigValueError } from '../settings/company-settings';
-import { requireAdmin } from './caller';
+import type { OperationHandlers } from '../../generated/operations.js';
+import { EmailTakenError } from '../accounts/users.js';
+import { ApiError, badRequest, conflict, notFound } from '../http/errors.js';
+import type { HandlerContext } from '../http/app.js';
+import { InvalidConfigValueError } from '../settings/company-settings.js';
+import { requireAdmin } from './caller.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getConfigValue' | 'putConfigValue' | 'listUsers' | 'createUser' | 'deleteUser'>;
 

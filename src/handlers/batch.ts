@@ -1,9 +1,9 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest, notFound } from '../http/errors';
-import type { BulkInvoice, BulkRejection } from '../ksef-proxy';
-import { caller } from './caller';
-import { checkForSending, invoiceBytes } from './invoice-body';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest, notFound } from '../http/errors.js';
+import type { BulkInvoice, BulkRejection } from '../ksef-proxy/index.js';
+import { caller } from './caller.js';
+import { checkForSending, invoiceBytes } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoiceBatch' | 'getInvoiceBatch'>;
 

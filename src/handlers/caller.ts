@@ -1,6 +1,6 @@
-import type { Principal } from '../accounts/users';
-import { ApiError, forbidden } from '../http/errors';
-import type { HandlerContext } from '../http/app';
+import type { Principal } from '../accounts/users.js';
+import { ApiError, forbidden } from '../http/errors.js';
+import type { HandlerContext } from '../http/app.js';
 
 /** The authenticated caller of a protected operation (the auth middleware guarantees one). */
 export function caller(ctx: HandlerContext): Principal {

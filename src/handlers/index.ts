@@ -1,13 +1,13 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { adminHandlers } from './admin';
-import { batchHandlers } from './batch';
-import { invoiceHandlers } from './invoices';
-import { ksefHandlers } from './ksef';
-import { localHandlers } from './local';
-import { offlineHandlers } from './offline';
-import { syncHandlers } from './sync';
-import { systemHandlers } from './system';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { adminHandlers } from './admin.js';
+import { batchHandlers } from './batch.js';
+import { invoiceHandlers } from './invoices.js';
+import { ksefHandlers } from './ksef.js';
+import { localHandlers } from './local.js';
+import { offlineHandlers } from './offline.js';
+import { syncHandlers } from './sync.js';
+import { systemHandlers } from './system.js';
 
 /** operationId → handler. The type makes a missing or mistyped handler a compile error. */
 export const handlers: OperationHandlers<HandlerContext> = {

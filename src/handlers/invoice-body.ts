@@ -1,7 +1,7 @@
-import type { KsefEnvironmentName } from '../config';
-import { badRequest, type ErrorDetail } from '../http/errors';
-import type { InvoiceFacts } from '../ksef-proxy';
-import { validateFa3 } from '../local/fa3';
+import type { KsefEnvironmentName } from '../config.js';
+import { badRequest, type ErrorDetail } from '../http/errors.js';
+import type { InvoiceFacts } from '../ksef-proxy/index.js';
+import { validateFa3 } from '../local/fa3/index.js';
 
 /**
  * The invoice bytes of `body.invoiceXml`. The contract's `format: byte` has already refused anything

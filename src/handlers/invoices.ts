@@ -1,9 +1,9 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { ApiError, badRequest, conflict, toApiError } from '../http/errors';
-import { KsefOutageSimulatedError, KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy';
-import { caller } from './caller';
-import { checkForSending, invoiceBytes } from './invoice-body';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { ApiError, badRequest, conflict, toApiError } from '../http/errors.js';
+import { KsefOutageSimulatedError, KsefRateLimitedError, KsefServerError, KsefTimeoutError, KsefUnavailableError, type KsefStatusInfo } from '../ksef-proxy/index.js';
+import { caller } from './caller.js';
+import { checkForSending, invoiceBytes } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'sendInvoice' | 'getInvoiceDocument' | 'getSessionStatus' | 'getInvoiceUpo'>;
 

@@ -1,8 +1,8 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest } from '../http/errors';
-import { KsefTokenContextError, OfflineCertificateError } from '../ksef-proxy';
-import { caller, requireAdmin } from './caller';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest } from '../http/errors.js';
+import { KsefTokenContextError, OfflineCertificateError } from '../ksef-proxy/index.js';
+import { caller, requireAdmin } from './caller.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getConnection' | 'getOutageSimulation' | 'setOutageSimulation' | 'getCredentials' | 'putCredentials'>;
 

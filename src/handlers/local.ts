@@ -1,9 +1,9 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest } from '../http/errors';
-import { checkKsefNumber } from '../local/ksef-number';
-import { RenderInputError } from '../local/render';
-import { invoiceBytes } from './invoice-body';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest } from '../http/errors.js';
+import { checkKsefNumber } from '../local/ksef-number.js';
+import { RenderInputError } from '../local/render/index.js';
+import { invoiceBytes } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'validateInvoice' | 'renderInvoice'>;
 

@@ -1,11 +1,11 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest, conflict, notFound } from '../http/errors';
-import type { OfflineRow } from '../ksef-proxy';
-import { validateFa3 } from '../local/fa3';
-import { RenderInputError } from '../local/render';
-import { caller } from './caller';
-import { invoiceBytes } from './invoice-body';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest, conflict, notFound } from '../http/errors.js';
+import type { OfflineRow } from '../ksef-proxy/index.js';
+import { validateFa3 } from '../local/fa3/index.js';
+import { RenderInputError } from '../local/render/index.js';
+import { caller } from './caller.js';
+import { invoiceBytes } from './invoice-body.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'listOfflineInvoices' | 'getOfflineInvoiceDocument' | 'sendOfflineBatch' | 'resendOfflineInvoice'>;
 

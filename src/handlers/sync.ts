@@ -1,7 +1,7 @@
-import type { OperationHandlers } from '../../generated/operations';
-import type { HandlerContext } from '../http/app';
-import { badRequest, notFound } from '../http/errors';
-import { caller } from './caller';
+import type { OperationHandlers } from '../../generated/operations.js';
+import type { HandlerContext } from '../http/app.js';
+import { badRequest, notFound } from '../http/errors.js';
+import { caller } from './caller.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'listInvoices' | 'runSync' | 'getSyncStatus' | 'putSyncSettings' | 'getInvoiceLinks'>;
 

@@ -1,8 +1,8 @@
-import type { components } from '../../generated/api';
-import type { OperationHandlers } from '../../generated/operations';
-import { pendingMigrations, pingDatabase } from '../db/connect';
-import type { HandlerContext } from '../http/app';
-import { ApiError } from '../http/errors';
+import type { components } from '../../generated/api.js';
+import type { OperationHandlers } from '../../generated/operations.js';
+import { pendingMigrations, pingDatabase } from '../db/connect.js';
+import type { HandlerContext } from '../http/app.js';
+import { ApiError } from '../http/errors.js';
 
 type Handlers = Pick<OperationHandlers<HandlerContext>, 'getStatus' | 'getReadiness' | 'getMetrics' | 'getOpenApiDocument' | 'getSwaggerUi'>;
 type ReadinessCheck = components['schemas']['ReadinessCheck'];

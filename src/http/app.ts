@@ -2,20 +2,20 @@ import express, { type Request, type Response } from 'express';
 import OpenAPIBackend, { type Context } from 'openapi-backend';
 import addFormats from 'ajv-formats';
 import swaggerUi from 'swagger-ui-dist';
-import { operationIds, type OperationHandlers, type OperationId } from '../../generated/operations';
-import type { Logger } from '../logger';
-import type { Services } from '../services';
-import { LoginThrottle } from '../accounts/login-throttle';
-import { CredentialVerifier, requireApiUser } from './auth';
-import { ApiError, errorMiddleware } from './errors';
-import { docTypeFromAccept, type RawDocuments, sendRawDocument } from './raw-documents';
-import { accessLog, requestMetrics, type RoutedOperation, UNKNOWN_OPERATION } from './request-log';
-import { formatDates } from './serialize';
-import { toErrorDetails } from './validation-errors';
+import { operationIds, type OperationHandlers, type OperationId } from '../../generated/operations.js';
+import type { Logger } from '../logger.js';
+import type { Services } from '../services.js';
+import { LoginThrottle } from '../accounts/login-throttle.js';
+import { CredentialVerifier, requireApiUser } from './auth.js';
+import { ApiError, errorMiddleware } from './errors.js';
+import { docTypeFromAccept, type RawDocuments, sendRawDocument } from './raw-documents.js';
+import { accessLog, requestMetrics, type RoutedOperation, UNKNOWN_OPERATION } from './request-log.js';
+import { formatDates } from './serialize.js';
+import { toErrorDetails } from './validation-errors.js';
 
 export interface HandlerContext {
   /** The authenticated caller; null only on public operations. */
-  principal: import('../accounts/users').Principal | null;
+  principal: import('../accounts/users.js').Principal | null;
   services: Services;
   /** The request's logger: its lines carry the request id. */
   log: Logger;

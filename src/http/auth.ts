@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
 import basicAuth from 'express-basic-auth';
-import { hashPassword, verifyPassword } from '../accounts/passwords';
-import { type LoginThrottle, LoginThrottledError } from '../accounts/login-throttle';
-import { apiRoles, type Principal, type Users } from '../accounts/users';
-import { ApiError } from './errors';
+import { hashPassword, verifyPassword } from '../accounts/passwords.js';
+import { type LoginThrottle, LoginThrottledError } from '../accounts/login-throttle.js';
+import { apiRoles, type Principal, type Users } from '../accounts/users.js';
+import { ApiError } from './errors.js';
 
 type LoginRow = Awaited<ReturnType<Users['findForLogin']>>;
 type Caller = { resolve: (row: LoginRow) => void; reject: (err: unknown) => void };

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler } from 'express';
-import type { components } from '../../generated/api';
+import type { components } from '../../generated/api.js';
 import {
   KsefAuthenticationError,
   KsefDuplicateInvoiceError,
@@ -14,9 +14,9 @@ import {
   KsefTimeoutError,
   KsefUnavailableError,
   NOT_FOUND_CODES,
-} from '../ksef-proxy/errors';
-import { PdfBusyError, PdfError, PdfTimeoutError } from '../local/pdf/errors';
-import type { Logger } from '../logger';
+} from '../ksef-proxy/errors.js';
+import { PdfBusyError, PdfError, PdfTimeoutError } from '../local/pdf/errors.js';
+import type { Logger } from '../logger.js';
 
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Request, Response } from 'express';
-import { ApiError } from './errors';
+import { ApiError } from './errors.js';
 
 /**
  * Document routes answer JSON with the bytes in Base64 (part A of the contract), or the bytes themselves

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger';
+import type { Logger } from '../logger.js';
 
 export const UNKNOWN_OPERATION = 'unknown';
 

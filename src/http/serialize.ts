@@ -1,4 +1,4 @@
-import type { DateFormatter } from '../settings/date-format';
+import type { DateFormatter } from '../settings/date-format.js';
 
 /** Every Date in a response body becomes a string through the one configured formatter. */
 export function formatDates(value: unknown, format: DateFormatter): unknown {

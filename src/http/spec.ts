@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { packageRoot } from '../package-root';
+import { packageRoot } from '../package-root.js';
 
 export const specPath = path.join(packageRoot, 'spec', 'openapi.yaml');
 

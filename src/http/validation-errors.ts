@@ -1,5 +1,5 @@
 import type { ErrorObject } from 'ajv';
-import type { ErrorDetail } from './errors';
+import type { ErrorDetail } from './errors.js';
 
 const locations: Record<string, string> = { requestBody: 'body', query: 'query', path: 'path', params: 'path', headers: 'header' };
 

@@ -1,4 +1,4 @@
-import type { KsefEnvironmentName } from '../config';
+import type { KsefEnvironmentName } from '../config.js';
 
 /**
  * What can go wrong when talking to KSeF. ksef-proxy throws only these; src/http/errors.ts maps them to

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../config';
-import type { Database, SubjectType } from '../db/schema';
+import type { KsefEnvironmentName } from '../config.js';
+import type { Database, SubjectType } from '../db/schema.js';
 
 /**
  * What an operator watches, over every company: the outbox backlog and when each subject type last synced.

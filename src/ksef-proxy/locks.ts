@@ -1,5 +1,5 @@
 import { type Kysely, type Transaction, sql } from 'kysely';
-import type { Database } from '../db/schema';
+import type { Database } from '../db/schema.js';
 
 /**
  * Runs `fn` in a transaction holding a Postgres advisory lock named `name`: one holder at a time across

@@ -4,11 +4,11 @@
  * here once, so `POST /invoices/render` and `GET /invoices/{environment}/{ksefNumber}` cannot disagree.
  * Nothing here calls KSeF; only the PDF needs Chromium (started lazily by the PdfRenderer).
  */
-import type { components } from '../../generated/api';
-import { type Environment, type ValidationIssue, validateFa3 } from './fa3';
-import { type PdfEngineState, type PdfRenderer, renderInvoicePdf, renderUpoPdf } from './pdf';
-import { CAPTION_CERTIFICATE, CAPTION_OFFLINE, kodILink, qrPng, qrSvg } from './qr';
-import { type Lang, RenderInputError, type RenderInvoiceOptions, parseInvoice, renderInvoiceHtml } from './render';
+import type { components } from '../../generated/api.js';
+import { type Environment, type ValidationIssue, validateFa3 } from './fa3/index.js';
+import { type PdfEngineState, type PdfRenderer, renderInvoicePdf, renderUpoPdf } from './pdf/index.js';
+import { CAPTION_CERTIFICATE, CAPTION_OFFLINE, kodILink, qrPng, qrSvg } from './qr/index.js';
+import { type Lang, RenderInputError, type RenderInvoiceOptions, parseInvoice, renderInvoiceHtml } from './render/index.js';
 
 export type ApiValidationResult = components['schemas']['ValidationResult'];
 export type RenderDocType = 'pdf' | 'html' | 'qr';

@@ -1,19 +1,19 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
-import { buildApp } from './http/app';
-import { Fa3SchemaValidator } from './invoices/xsd';
-import { resolveOptions, SandboxOptions } from './options';
-import { SandboxState } from './state';
+import { buildApp } from './http/app.js';
+import { Fa3SchemaValidator } from './invoices/xsd.js';
+import { resolveOptions, SandboxOptions } from './options.js';
+import { SandboxState } from './state.js';
 
 /**
  * The KSeF sandbox: an in-memory simulator of KSeF API 2.0 (paths under /v2, shapes of the official
  * open-api.json) plus a non-KSeF admin API under /sandbox/* for tests and outage simulation.
  */
 
-export type { RateLimitGroup, RateLimitTable, RateLimitValues, SandboxOptions } from './options';
-export { SandboxState } from './state';
-export { PUBLISHED_RATE_LIMITS } from './limits/rate-limiter';
+export type { RateLimitGroup, RateLimitTable, RateLimitValues, SandboxOptions } from './options.js';
+export { SandboxState } from './state.js';
+export { PUBLISHED_RATE_LIMITS } from './limits/rate-limiter.js';
 
 export interface RunningSandbox {
   /** e.g. http://127.0.0.1:PORT (without /v2). */

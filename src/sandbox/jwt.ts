@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { hmacSha256 } from './util/crypto';
+import { hmacSha256 } from './util/crypto.js';
 
 /** HS256 JWTs shaped like KSeF's (clients treat them as opaque); validity is decided by the server-side record. */
 

@@ -1,7 +1,7 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import * as der from './util/der';
-import { sha256Base64 } from './util/crypto';
+import * as der from './util/der.js';
+import { sha256Base64 } from './util/crypto.js';
 import {
   authorityKeyIdentifier,
   basicConstraints,
@@ -11,7 +11,7 @@ import {
   name,
   rsaSignedCertificate,
   subjectKeyIdentifier,
-} from './util/x509';
+} from './util/x509.js';
 
 export type KeyUsage = 'KsefTokenEncryption' | 'SymmetricKeyEncryption';
 

@@ -1,5 +1,5 @@
-import { startSandbox } from './index';
-import { SandboxOptions } from './options';
+import { startSandbox } from './index.js';
+import { SandboxOptions } from './options.js';
 
 /**
  * `make sandbox` / `npm run sandbox`: the sandbox standalone. Configuration from the environment:

@@ -1,6 +1,6 @@
-import { Faults } from './admin/faults';
-import { createKeyStore, KeyStore } from './keys';
-import { RateLimiter } from './limits/rate-limiter';
+import { Faults } from './admin/faults.js';
+import { createKeyStore, KeyStore } from './keys.js';
+import { RateLimiter } from './limits/rate-limiter.js';
 import {
   AuthOperation,
   CertificateEnrollment,
@@ -11,11 +11,11 @@ import {
   KsefCertificate,
   KsefTokenRecord,
   Session,
-} from './model';
-import { ResolvedOptions } from './options';
-import { Cursors } from './util/continuation';
-import { certificateSerial, ksefNumber, referenceNumber, ReferenceType } from './util/ids';
-import { warsawCompactDay } from './util/time';
+} from './model.js';
+import { ResolvedOptions } from './options.js';
+import { Cursors } from './util/continuation.js';
+import { certificateSerial, ksefNumber, referenceNumber, ReferenceType } from './util/ids.js';
+import { warsawCompactDay } from './util/time.js';
 
 type Timer = { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate };
 

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../db/schema';
-import { compileDateFormatter, type DateFormatter, InvalidDatePatternError, isValidTimeZone, parseJavaPattern } from './date-format';
+import type { Database } from '../db/schema.js';
+import { compileDateFormatter, type DateFormatter, InvalidDatePatternError, isValidTimeZone, parseJavaPattern } from './date-format.js';
 
 export const configKeys = ['api.date.format', 'api.date.timezone'] as const;
 export type ConfigKey = (typeof configKeys)[number];

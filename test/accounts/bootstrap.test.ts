@@ -2,15 +2,15 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bootstrapIfEmpty } from '../../src/accounts/bootstrap';
-import { verifyPassword } from '../../src/accounts/passwords';
-import { migrateToLatest, openDatabase } from '../../src/db/connect';
+import { bootstrapIfEmpty } from '../../src/accounts/bootstrap.js';
+import { verifyPassword } from '../../src/accounts/passwords.js';
+import { migrateToLatest, openDatabase } from '../../src/db/connect.js';
 import got from 'got';
-import { createTestDatabase, type TestDatabase } from '../support/database';
-import { spawnServer } from '../support/process';
-import { TEST_SECRETS_KEY } from '../support/server';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { spawnServer } from '../support/process.js';
+import { TEST_SECRETS_KEY } from '../support/server.js';
 
-const root = path.join(__dirname, '..', '..');
+const root = path.join(import.meta.dirname, '..', '..');
 const noSettings = { adminEmail: undefined, adminPassword: undefined, companyNip: undefined, companyName: undefined };
 
 let testDb: TestDatabase;

@@ -3,11 +3,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { spawnServer } from '../support/process';
-import { TEST_SECRETS_KEY } from '../support/server';
+import { spawnServer } from '../support/process.js';
+import { TEST_SECRETS_KEY } from '../support/server.js';
 
 /** `make build` compiles to dist/, and production runs plain node on it: no TypeScript loader at run time. */
-const root = path.join(__dirname, '..', '..');
+const root = path.join(import.meta.dirname, '..', '..');
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 describe('the compiled build', () => {

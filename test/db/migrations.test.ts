@@ -1,7 +1,7 @@
 import { Migrator, sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '../../src/db/connect';
-import { migrationProvider } from '../../src/db/migrations';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { migrateToLatest, openDatabase } from '../../src/db/connect.js';
+import { migrationProvider } from '../../src/db/migrations/index.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {

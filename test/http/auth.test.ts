@@ -1,5 +1,5 @@
-import { Users } from '../../src/accounts/users';
-import { adminAuth, ADMIN_EMAIL, basic, startTestServer, type TestServer } from '../support/server';
+import { Users } from '../../src/accounts/users.js';
+import { adminAuth, ADMIN_EMAIL, basic, startTestServer, type TestServer } from '../support/server.js';
 
 let t: TestServer;
 let users: Users;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { adminAuth, startTestServer, type TestServer } from '../support/server';
+import { adminAuth, startTestServer, type TestServer } from '../support/server.js';
 
 /** Client mistakes that once reached the generic 500: each is a 4xx in our error shape, naming the problem. */
 describe('bad input answers a 4xx in the JSON error shape', () => {

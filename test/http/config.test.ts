@@ -1,4 +1,4 @@
-import { adminAuth, basic, COMPANY_NIP, startTestServer, type TestServer } from '../support/server';
+import { adminAuth, basic, COMPANY_NIP, startTestServer, type TestServer } from '../support/server.js';
 
 let t: TestServer;
 beforeAll(async () => {

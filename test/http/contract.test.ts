@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { ResponseConformance, adminAuth, startTestServer, type TestServer } from '../support/server';
+import { ResponseConformance, adminAuth, startTestServer, type TestServer } from '../support/server.js';
 
-const spec = YAML.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
+const spec = YAML.parse(fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'spec', 'openapi.yaml'), 'utf8'));
 
 let t: TestServer;
 beforeAll(async () => {

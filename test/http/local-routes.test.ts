@@ -4,12 +4,12 @@
  * and the KOD I link recomputed here from FA3.md §4.1, independently of src/local/qr.
  */
 import { createHash } from 'node:crypto';
-import { LocalDocuments } from '../../src/local/documents';
-import { PdfRenderer } from '../../src/local/pdf';
-import { qrPng } from '../../src/local/qr';
-import { decodePngQr, firstPageQr, pdfText } from '../support/pdf';
-import { adminAuth, startTestServer, type TestServer } from '../support/server';
-import { describeWithShared, readSample, sampleNames } from '../support/shared';
+import { LocalDocuments } from '../../src/local/documents.js';
+import { PdfRenderer } from '../../src/local/pdf/index.js';
+import { qrPng } from '../../src/local/qr/index.js';
+import { decodePngQr, firstPageQr, pdfText } from '../support/pdf.js';
+import { adminAuth, startTestServer, type TestServer } from '../support/server.js';
+import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 
 let t: TestServer;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import supertest from 'supertest';
-import { loadConfig } from '../../src/config';
-import { silentLogger } from '../../src/logger';
-import { startServer } from '../../src/server';
-import { usingPostgres } from '../support/database';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, basic, COMPANY_NIP, startTestServer, TEST_SECRETS_KEY, type TestServer } from '../support/server';
+import { loadConfig } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
+import { startServer } from '../../src/server.js';
+import { usingPostgres } from '../support/database.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, basic, COMPANY_NIP, startTestServer, TEST_SECRETS_KEY, type TestServer } from '../support/server.js';
 
 /** Failed Basic credentials are throttled per email and client address (TRUST_PROXY lets a test choose the address). */
 describe('login throttling', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { loadSpec } from '../../src/http/spec';
-import { adminAuth, startTestServer, type TestServer } from '../support/server';
+import { loadSpec } from '../../src/http/spec.js';
+import { adminAuth, startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * Every operation of spec/openapi.yaml (read from the spec, so a new route is walked too) gets malformed

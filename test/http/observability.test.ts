@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, startTestServer, type TestServer } from '../support/server';
-import { CapturedLog, openModeToken, startKsefStack, withNumber, type KsefStack } from '../support/ksef';
-import { syncToEnd } from '../support/sync-fixtures';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, startTestServer, type TestServer } from '../support/server.js';
+import { CapturedLog, openModeToken, startKsefStack, withNumber, type KsefStack } from '../support/ksef.js';
+import { syncToEnd } from '../support/sync-fixtures.js';
 
 /** Access log, request ids, /metrics and /status/ready of a server wired to the KSeF sandbox, over real HTTP. */
 
-const example = (name: string) => fs.readFileSync(path.join(__dirname, '..', '..', 'examples', name));
+const example = (name: string) => fs.readFileSync(path.join(import.meta.dirname, '..', '..', 'examples', name));
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /** The value of one series of a Prometheus exposition (labels matched exactly), undefined when absent. */

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 
-const root = path.join(__dirname, '..', '..');
+const root = path.join(import.meta.dirname, '..', '..');
 /** A project outside the repository: it sees the SDK only through the tarball it installs. */
 const consumer = fs.mkdtempSync(path.join(os.tmpdir(), 'fast-ksef-sdk-consumer-'));
 /** Asynchronous: the test server answering the consumer runs in this very process. */

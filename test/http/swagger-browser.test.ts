@@ -1,6 +1,6 @@
 import puppeteer, { type Browser } from 'puppeteer';
-import { resolveExecutablePath } from '../../src/local/pdf/chromium';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server';
+import { resolveExecutablePath } from '../../src/local/pdf/chromium.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from '../support/server.js';
 
 /** Swagger UI in a real browser, on a random port: Authorize with Basic, then "Try it out" reaches this server. */
 describe('Swagger "Try it out" on any host and port', () => {

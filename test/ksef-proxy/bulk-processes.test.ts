@@ -1,12 +1,13 @@
+import { jest } from '@jest/globals';
 import got from 'got';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/db/schema';
-import type { RunningSandbox } from '../../src/sandbox';
-import { openModeToken, withNumber } from '../support/ksef';
-import type { ServerProcess } from '../support/process';
-import { COMPANY_NIP, adminAuth } from '../support/server';
-import { readSample } from '../support/shared';
-import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
+import type { Database } from '../../src/db/schema.js';
+import type { RunningSandbox } from '../../src/sandbox/index.js';
+import { openModeToken, withNumber } from '../support/ksef.js';
+import type { ServerProcess } from '../support/process.js';
+import { COMPANY_NIP, adminAuth } from '../support/server.js';
+import { readSample } from '../support/shared.js';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process.js';
 
 /**
  * A bulk send survives a server process killed (SIGKILL) between the part upload and the close of its

@@ -1,8 +1,9 @@
+import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { Users } from '../../src/accounts/users';
-import { adminAuth, basic } from '../support/server';
-import { startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef';
-import { describeWithShared, readSample } from '../support/shared';
+import { Users } from '../../src/accounts/users.js';
+import { adminAuth, basic } from '../support/server.js';
+import { startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef.js';
+import { describeWithShared, readSample } from '../support/shared.js';
 
 /**
  * Bulk sending through KSeF batch sessions, and an online backlog drained by batch, end to end: our API →

@@ -1,4 +1,4 @@
-import { isBusinessDay, submissionDeadline } from '../../src/ksef-proxy/offline/deadlines';
+import { isBusinessDay, submissionDeadline } from '../../src/ksef-proxy/offline/deadlines.js';
 
 /** Offline submission deadlines (PROTOCOL.md §9), checked against dates worked out by hand from the calendar. */
 describe('offline submission deadlines', () => {

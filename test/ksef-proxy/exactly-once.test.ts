@@ -1,13 +1,14 @@
+import { jest } from '@jest/globals';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox';
-import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/database';
-import { openModeToken, withNumber } from '../support/ksef';
-import { spawnServer, type ServerProcess } from '../support/process';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, COMPANY_NIP, TEST_SECRETS_KEY } from '../support/server';
-import { describeWithShared, readSample } from '../support/shared';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from '../support/database.js';
+import { openModeToken, withNumber } from '../support/ksef.js';
+import { spawnServer, type ServerProcess } from '../support/process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, adminAuth, COMPANY_NIP, TEST_SECRETS_KEY } from '../support/server.js';
+import { describeWithShared, readSample } from '../support/shared.js';
 
 /**
  * Exactly-once on our side, not by KSeF's duplicate check: a server is killed (SIGKILL) while KSeF has taken

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfig } from '../../src/config';
-import { KsefRateLimitedError, KsefRejectedError, KsefServerError, KsefTimeoutError, KsefUnavailableError } from '../../src/ksef-proxy/errors';
-import { KsefHttp, type RetryPolicy } from '../../src/ksef-proxy/transport/http';
-import { PUBLISHED_LIMITS, RateLimiter } from '../../src/ksef-proxy/transport/limiter';
-import { silentLogger } from '../../src/logger';
+import { loadConfig } from '../../src/config.js';
+import { KsefRateLimitedError, KsefRejectedError, KsefServerError, KsefTimeoutError, KsefUnavailableError } from '../../src/ksef-proxy/errors.js';
+import { KsefHttp, type RetryPolicy } from '../../src/ksef-proxy/transport/http.js';
+import { PUBLISHED_LIMITS, RateLimiter } from '../../src/ksef-proxy/transport/limiter.js';
+import { silentLogger } from '../../src/logger.js';
 
 /** The KSeF HTTP client's contract: timeouts, bounded retries only where safe, Retry-After, error kinds. */
 

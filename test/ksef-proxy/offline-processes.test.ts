@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -5,13 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import got from 'got';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../src/db/schema';
-import type { RunningSandbox } from '../../src/sandbox';
-import { openModeToken, withNumber } from '../support/ksef';
-import type { ServerProcess } from '../support/process';
-import { COMPANY_NIP, adminAuth } from '../support/server';
-import { readSample } from '../support/shared';
-import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
+import type { Database } from '../../src/db/schema.js';
+import type { RunningSandbox } from '../../src/sandbox/index.js';
+import { openModeToken, withNumber } from '../support/ksef.js';
+import type { ServerProcess } from '../support/process.js';
+import { COMPANY_NIP, adminAuth } from '../support/server.js';
+import { readSample } from '../support/shared.js';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process.js';
 
 /**
  * The offline batch survives a crash between the part upload and the close: another process finishes the

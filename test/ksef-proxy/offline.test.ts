@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { X509Certificate, constants, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import fs from 'node:fs';
@@ -6,12 +7,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { submissionDeadline } from '../../src/ksef-proxy/offline/deadlines';
-import { checkKsefNumber } from '../../src/local/ksef-number';
-import { adminAuth, basic } from '../support/server';
-import { startKsefStack, withNumber, type KsefStack } from '../support/ksef';
-import { decodePngQr, pdfText } from '../support/pdf';
-import { describeWithShared, readSample } from '../support/shared';
+import { submissionDeadline } from '../../src/ksef-proxy/offline/deadlines.js';
+import { checkKsefNumber } from '../../src/local/ksef-number.js';
+import { adminAuth, basic } from '../support/server.js';
+import { startKsefStack, withNumber, type KsefStack } from '../support/ksef.js';
+import { decodePngQr, pdfText } from '../support/pdf.js';
+import { describeWithShared, readSample } from '../support/shared.js';
 
 /** Offline mode end to end (issue 6): certificate, outage simulation, KOD II, the offline queue, send-batch. */
 

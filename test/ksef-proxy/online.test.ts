@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { checkKsefNumber } from '../../src/local/ksef-number';
-import { adminAuth, basic } from '../support/server';
-import { openModeToken, startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef';
-import { decodePngQr, firstPageQr, pdfText } from '../support/pdf';
-import { describeWithShared, readSample, sampleNames } from '../support/shared';
+import { checkKsefNumber } from '../../src/local/ksef-number.js';
+import { adminAuth, basic } from '../support/server.js';
+import { openModeToken, startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef.js';
+import { decodePngQr, firstPageQr, pdfText } from '../support/pdf.js';
+import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 
 /** Online sending end to end: our API → ksef-proxy → the KSeF sandbox, over real HTTP, crypto and database. */
 

@@ -1,7 +1,7 @@
-import { adminAuth } from '../support/server';
-import { startKsefStack, type KsefStack } from '../support/ksef';
-import { decodePngQr, pdfText } from '../support/pdf';
-import { describeWithShared, readSample } from '../support/shared';
+import { adminAuth } from '../support/server.js';
+import { startKsefStack, type KsefStack } from '../support/ksef.js';
+import { decodePngQr, pdfText } from '../support/pdf.js';
+import { describeWithShared, readSample } from '../support/shared.js';
 
 /** Document routes answer the bytes themselves when `Accept` asks for them (curl -o works), JSON otherwise. */
 describeWithShared('raw documents by Accept', () => {

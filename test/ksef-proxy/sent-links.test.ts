@@ -1,6 +1,7 @@
-import { adminAuth } from '../support/server';
-import { startKsefStack, type KsefStack } from '../support/ksef';
-import { fa3, OTHER_NIP, OUR_NIP } from '../support/sync-fixtures';
+import { jest } from '@jest/globals';
+import { adminAuth } from '../support/server.js';
+import { startKsefStack, type KsefStack } from '../support/ksef.js';
+import { fa3, OTHER_NIP, OUR_NIP } from '../support/sync-fixtures.js';
 
 /** Invoices we send link to each other (advance groups, corrections) without waiting for a sync. */
 

@@ -1,8 +1,9 @@
+import { jest } from '@jest/globals';
 import { sql } from 'kysely';
-import { adminAuth } from '../support/server';
-import { startKsefStack, type KsefStack } from '../support/ksef';
-import { until } from '../support/multi-process';
-import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures';
+import { adminAuth } from '../support/server.js';
+import { startKsefStack, type KsefStack } from '../support/ksef.js';
+import { until } from '../support/multi-process.js';
+import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures.js';
 
 /**
  * 10,000 invoices over the four subject types through KSeF exports, with KSeF's published limits enforced by

@@ -1,11 +1,12 @@
+import { jest } from '@jest/globals';
 import got from 'got';
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../src/db/schema';
-import { openModeToken } from '../support/ksef';
-import type { ServerProcess } from '../support/process';
-import { COMPANY_NIP, adminAuth } from '../support/server';
-import { at, fa3, OTHER_NIP, OUR_NIP } from '../support/sync-fixtures';
-import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process';
+import type { Database } from '../../src/db/schema.js';
+import { openModeToken } from '../support/ksef.js';
+import type { ServerProcess } from '../support/process.js';
+import { COMPANY_NIP, adminAuth } from '../support/server.js';
+import { at, fa3, OTHER_NIP, OUR_NIP } from '../support/sync-fixtures.js';
+import { describeMultiProcess, type MultiProcessStack, startMultiProcessStack, until } from '../support/multi-process.js';
 
 /**
  * The background sync across processes, KSeF's published limits on both sides: processes killed (SIGKILL)

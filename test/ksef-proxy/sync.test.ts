@@ -1,7 +1,8 @@
+import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { adminAuth } from '../support/server';
-import { startKsefStack, type KsefStack } from '../support/ksef';
-import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures';
+import { adminAuth } from '../support/server.js';
+import { startKsefStack, type KsefStack } from '../support/ksef.js';
+import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures.js';
 
 /** Incremental sync from the KSeF sandbox into the register, relations, and the register routes. */
 

@@ -3,11 +3,11 @@
  * GET /invoices/{environment}/{ksefNumber} route, the UPO PDF, the validation environment and file names.
  */
 import fs from 'node:fs';
-import { LocalDocuments, fileBaseName } from '../../src/local/documents';
-import { PdfRenderer } from '../../src/local/pdf';
-import { RenderInputError } from '../../src/local/render';
-import { decodePngQr, firstPageQr, pdfText } from '../support/pdf';
-import { describeWithShared, readSample, sharedPath } from '../support/shared';
+import { LocalDocuments, fileBaseName } from '../../src/local/documents.js';
+import { PdfRenderer } from '../../src/local/pdf/index.js';
+import { RenderInputError } from '../../src/local/render/index.js';
+import { decodePngQr, firstPageQr, pdfText } from '../support/pdf.js';
+import { describeWithShared, readSample, sharedPath } from '../support/shared.js';
 
 const KSEF_NUMBER = '5265877635-20260202-010000F1E2D3-DC';
 const KOD_I_DEMO = 'https://qr-demo.ksef.mf.gov.pl/invoice/5265877635/02-02-2026/qCezuL3iwedb58monMMu5EfIMsZSkhf03yKG0bMKoB4';

@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import { validateFa3 } from '../../src/local/fa3';
-import { FA3_XSD_FILE } from '../../src/local/fa3/xsd';
-import { describeWithShared, sharedPath } from '../support/shared';
+import { validateFa3 } from '../../src/local/fa3/index.js';
+import { FA3_XSD_FILE } from '../../src/local/fa3/xsd.js';
+import { describeWithShared, sharedPath } from '../support/shared.js';
 
 /** The FA(3) invoices the README and `make demo` point newcomers at. */
-const examplesDir = path.join(__dirname, '..', '..', 'examples');
+const examplesDir = path.join(import.meta.dirname, '..', '..', 'examples');
 const exampleNames = fs.readdirSync(examplesDir).filter((f) => f.endsWith('.xml')).sort();
 const readExample = (name: string) => fs.readFileSync(path.join(examplesDir, name));
 

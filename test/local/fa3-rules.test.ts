@@ -1,5 +1,5 @@
-import { ValidateOptions, ValidationResult, validateFa3 } from '../../src/local/fa3';
-import { describeWithShared, readSample, sampleNames } from '../support/shared';
+import { ValidateOptions, ValidationResult, validateFa3 } from '../../src/local/fa3/index.js';
+import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 
 type Sample = (typeof sampleNames)[number];
 

@@ -1,5 +1,5 @@
 import { validateXML } from 'xmllint-wasm';
-import { XmlSyntaxError, elementPath, parseXml } from '../../src/local/fa3/xml';
+import { XmlSyntaxError, elementPath, parseXml } from '../../src/local/fa3/xml.js';
 
 /** Documents and whether they are well-formed, namespace-well-formed XML 1.0. */
 const documents: [name: string, xml: string, wellFormed: boolean][] = [

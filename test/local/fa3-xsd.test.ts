@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { validateXML } from 'xmllint-wasm';
-import { validateFa3 } from '../../src/local/fa3';
-import { FA3_XSD_FILE, validateWithXsd } from '../../src/local/fa3/xsd';
-import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
+import { validateFa3 } from '../../src/local/fa3/index.js';
+import { FA3_XSD_FILE, validateWithXsd } from '../../src/local/fa3/xsd.js';
+import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
 
 type Sample = (typeof sampleNames)[number];
 
@@ -164,7 +164,7 @@ describeWithShared('FA(3) structure layer agrees with the official XSD (xmllint-
     const issues = await validateWithXsd(edit('fa3-vat.xml', /\s*<JST>2<\/JST>/, ''), xsdDir, undefined);
     expect(issues[0]).toMatchObject({ code: 'XSD', path: '/' });
 
-    const { parseXml } = await import('../../src/local/fa3/xml');
+    const { parseXml } = await import('../../src/local/fa3/xml.js');
     const xml = edit('fa3-vat.xml', '<NrWierszaFa>2</NrWierszaFa>', '<NrWierszaFa>0</NrWierszaFa>');
     const withPaths = await validateWithXsd(xml, xsdDir, parseXml(xml.toString('utf8')).root);
     expect(withPaths).toEqual([

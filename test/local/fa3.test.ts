@@ -1,5 +1,5 @@
-import { Fa3ParseError, ValidationResult, parseFa3, summarize, validateFa3 } from '../../src/local/fa3';
-import { describeWithShared, readSample, sampleNames } from '../support/shared';
+import { Fa3ParseError, ValidationResult, parseFa3, summarize, validateFa3 } from '../../src/local/fa3/index.js';
+import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 
 type Sample = (typeof sampleNames)[number];
 

@@ -1,4 +1,4 @@
-import { checkKsefNumber, formatKsefNumber, isValidKsefNumber, ksefChecksum } from '../../src/local/ksef-number';
+import { checkKsefNumber, formatKsefNumber, isValidKsefNumber, ksefChecksum } from '../../src/local/ksef-number.js';
 
 describe('KSeF number checksum (CRC-8, poly 0x07, init 0x00)', () => {
   it('matches the CRC-8/SMBUS check value', () => {

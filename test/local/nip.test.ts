@@ -1,4 +1,4 @@
-import { NIP_PATTERN, isNipChecksumValid, isValidNip, nipCheckDigit } from '../../src/local/nip';
+import { NIP_PATTERN, isNipChecksumValid, isValidNip, nipCheckDigit } from '../../src/local/nip.js';
 
 describe('NIP checksum', () => {
   it.each(['5265877635', '1234563218', '1111111111', '7740001454'])('%s is valid', (nip) => {

@@ -1,5 +1,5 @@
-import { invoicePdfCacheKey, PdfRenderer, upoPdfCacheKey } from '../../src/local/pdf';
-import { withPageSetup } from '../../src/local/pdf/page-setup';
+import { invoicePdfCacheKey, PdfRenderer, upoPdfCacheKey } from '../../src/local/pdf/index.js';
+import { withPageSetup } from '../../src/local/pdf/page-setup.js';
 
 describe('page setup', () => {
   it('puts size and page numbers first in <head>, so the document can still override margins', () => {

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import QRCode from 'qrcode';
-import { PdfRenderer, renderInvoicePdf, renderUpoPdf } from '../../src/local/pdf';
-import { firstPageQr, pdfInfo, pdfText } from '../support/pdf';
-import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
+import { PdfRenderer, renderInvoicePdf, renderUpoPdf } from '../../src/local/pdf/index.js';
+import { firstPageQr, pdfInfo, pdfText } from '../support/pdf.js';
+import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
 
 /** KOD I per FA3.md §4.1, computed here independently of src/local/qr. */
 function kodILink(xml: Buffer): string {

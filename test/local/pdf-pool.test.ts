@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { PdfBusyError, PdfClosedError, PdfRenderer, PdfTimeoutError } from '../../src/local/pdf';
+import { PdfBusyError, PdfClosedError, PdfRenderer, PdfTimeoutError } from '../../src/local/pdf/index.js';
 
 const run = promisify(execFile);
 

@@ -14,9 +14,9 @@ import {
   qrHosts,
   qrPng,
   qrSvg,
-} from '../../src/local/qr';
-import { GLYPH_HEIGHT, glyph } from '../../src/local/qr/font';
-import { describeWithShared, readSample } from '../support/shared';
+} from '../../src/local/qr/index.js';
+import { GLYPH_HEIGHT, glyph } from '../../src/local/qr/font.js';
+import { describeWithShared, readSample } from '../support/shared.js';
 
 const KOD_I_FA3_VAT =
   'https://qr-test.ksef.mf.gov.pl/invoice/5265877635/02-02-2026/qCezuL3iwedb58monMMu5EfIMsZSkhf03yKG0bMKoB4';

@@ -1,5 +1,5 @@
-import { addDecimals } from '../../src/local/render/decimal';
-import { formatAccount, formatAmount, formatDate, formatDateTime, formatMoney, formatRate, formatTaxRate } from '../../src/local/render/format';
+import { addDecimals } from '../../src/local/render/decimal.js';
+import { formatAccount, formatAmount, formatDate, formatDateTime, formatMoney, formatRate, formatTaxRate } from '../../src/local/render/format.js';
 
 const NBSP = '\u00a0';
 

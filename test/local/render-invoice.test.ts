@@ -1,5 +1,5 @@
-import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render';
-import { describeWithShared, readSample, sharedPath } from '../support/shared';
+import { RenderInputError, renderInvoiceHtml, renderUpoHtml } from '../../src/local/render/index.js';
+import { describeWithShared, readSample, sharedPath } from '../support/shared.js';
 import fs from 'node:fs';
 
 const NBSP = '\u00a0';

@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { loadConfig } from '../../src/config';
-import { createLogger } from '../../src/logger';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
 
 /** A logger writing into memory: the bytes that would reach stdout. */
 function capture(level: 'debug' | 'info' | 'warn' = 'debug') {

@@ -1,7 +1,7 @@
-import { describeWithShared } from '../support/shared';
-import { bearer, exceptionCode, exceptionDetails, json } from './support/http';
-import { rsaOaepEncrypt } from './support/independent-client';
-import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { describeWithShared } from '../support/shared.js';
+import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
+import { rsaOaepEncrypt } from './support/independent-client.js';
+import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 const ctx = (value = SELLER_NIP) => ({ type: 'Nip' as const, value });
 

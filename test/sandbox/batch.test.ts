@@ -2,11 +2,11 @@ import { createDecipheriv } from 'node:crypto';
 import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { validateXML } from 'xmllint-wasm';
-import { describeWithShared, sharedPath } from '../support/shared';
-import { PartUploadRequest, prepareBatch, tarOf, uploadPart, zipOf } from './support/batch';
-import { bearer, exceptionCode, exceptionDetails, json } from './support/http';
-import { sha256Base64, Tokens } from './support/independent-client';
-import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { describeWithShared, sharedPath } from '../support/shared.js';
+import { PartUploadRequest, prepareBatch, tarOf, uploadPart, zipOf } from './support/batch.js';
+import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
+import { sha256Base64, Tokens } from './support/independent-client.js';
+import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 describeWithShared('sandbox: batch sessions', () => {
   const clock = new FakeClock(new Date());

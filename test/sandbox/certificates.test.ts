@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import { constants, createPrivateKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
-import { readCertificateRequest } from '../../src/sandbox/certificates/csr';
-import { subjectDifferences } from '../../src/sandbox/certificates/subject';
-import { KsefError } from '../../src/sandbox/http/errors';
-import { children, DerError, readDer, readOid } from '../../src/sandbox/util/der-reader';
-import { describeWithShared, sharedPath } from '../support/shared';
-import { buildCsr, SIGNATURE_ALGORITHMS } from './support/csr';
-import { bearer, exceptionCode, exceptionDetails, json } from './support/http';
-import { Tokens } from './support/independent-client';
-import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { readCertificateRequest } from '../../src/sandbox/certificates/csr.js';
+import { subjectDifferences } from '../../src/sandbox/certificates/subject.js';
+import { KsefError } from '../../src/sandbox/http/errors.js';
+import { children, DerError, readDer, readOid } from '../../src/sandbox/util/der-reader.js';
+import { describeWithShared, sharedPath } from '../support/shared.js';
+import { buildCsr, SIGNATURE_ALGORITHMS } from './support/csr.js';
+import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
+import { Tokens } from './support/independent-client.js';
+import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 type KeyPair = ReturnType<typeof generateKeyPairSync>;
 type Data = Record<string, string>;

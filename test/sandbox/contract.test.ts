@@ -1,11 +1,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { describeWithShared, readSample } from '../support/shared';
-import { PartUploadRequest, prepareBatch, uploadPart, zipOf } from './support/batch';
-import { contract, ContractValidator, ContractViolation } from './support/contract';
-import { buildCsr } from './support/csr';
-import { bearer, exceptionCode, json } from './support/http';
-import { sendInvoiceRequest, Tokens } from './support/independent-client';
-import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox';
+import { describeWithShared, readSample } from '../support/shared.js';
+import { PartUploadRequest, prepareBatch, uploadPart, zipOf } from './support/batch.js';
+import { contract, ContractValidator, ContractViolation } from './support/contract.js';
+import { buildCsr } from './support/csr.js';
+import { bearer, exceptionCode, json } from './support/http.js';
+import { sendInvoiceRequest, Tokens } from './support/independent-client.js';
+import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
 /** Every operation the sandbox implements, as open-api.json names it. */
 const IMPLEMENTED = [

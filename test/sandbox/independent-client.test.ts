@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { validateXML } from 'xmllint-wasm';
-import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
-import { checksumValid, sha256Base64 } from './support/independent-client';
-import { BUYER_NIP, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
+import { checksumValid, sha256Base64 } from './support/independent-client.js';
+import { BUYER_NIP, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 /**
  * The proof that an unmodified client works: a client written from PROTOCOL.md (no sandbox code) runs the

@@ -1,8 +1,8 @@
 import got from 'got';
-import { describeWithShared, readSample } from '../support/shared';
-import { bearer, exceptionCode, json } from './support/http';
-import { sendInvoiceRequest, Tokens } from './support/independent-client';
-import { authenticatedSession, BUYER_NIP, FakeClock, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox';
+import { describeWithShared, readSample } from '../support/shared.js';
+import { bearer, exceptionCode, json } from './support/http.js';
+import { sendInvoiceRequest, Tokens } from './support/independent-client.js';
+import { authenticatedSession, BUYER_NIP, FakeClock, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 describeWithShared('sandbox: rate limits', () => {
   const clock = new FakeClock(new Date());

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { describeWithShared, readSample } from '../support/shared';
-import { bearer, exceptionCode, exceptionDetails, json } from './support/http';
-import { aesEncrypt, sendInvoiceRequest, sha256Base64 } from './support/independent-client';
+import { describeWithShared, readSample } from '../support/shared.js';
+import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
+import { aesEncrypt, sendInvoiceRequest, sha256Base64 } from './support/independent-client.js';
 import {
   authenticatedSession,
   FakeClock,
@@ -13,7 +13,7 @@ import {
   startTestSandbox,
   TestSandbox,
   uniqueNumber,
-} from './support/sandbox';
+} from './support/sandbox.js';
 
 const warsawToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Warsaw' }).format(new Date());
 

@@ -1,9 +1,9 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { unzipSync } from 'fflate';
-import { describeWithShared } from '../support/shared';
-import { bearer, exceptionCode, exceptionDetails } from './support/http';
-import { sha256Base64, Tokens } from './support/independent-client';
-import { BUYER_NIP, FakeClock, invoiceVariant, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox';
+import { describeWithShared } from '../support/shared.js';
+import { bearer, exceptionCode, exceptionDetails } from './support/http.js';
+import { sha256Base64, Tokens } from './support/independent-client.js';
+import { BUYER_NIP, FakeClock, invoiceVariant, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
 type Metadata = Record<string, any>;
 interface Page {

@@ -1,19 +1,19 @@
 import { X509Certificate, createHash } from 'node:crypto';
 import request from 'supertest';
-import { createSandboxApp } from '../../src/sandbox';
-import { pathMatcher } from '../../src/sandbox/admin/faults';
-import { readFa3 } from '../../src/sandbox/invoices/fa3';
-import { generateFa3 } from '../../src/sandbox/invoices/seed';
-import { sessionUpoPages } from '../../src/sandbox/invoices/upo';
-import { FA3_FORM, InvoiceRecord, Session } from '../../src/sandbox/model';
-import { createKeyStore } from '../../src/sandbox/keys';
-import { PUBLISHED_RATE_LIMITS, RateLimiter } from '../../src/sandbox/limits/rate-limiter';
-import { resolveOptions } from '../../src/sandbox/options';
-import { SandboxState } from '../../src/sandbox/state';
-import { crc8, crc8Hex, hasValidChecksum, KSEF_NUMBER, REFERENCE_NUMBER } from '../../src/sandbox/util/ids';
-import { tar, untar } from '../../src/sandbox/util/tar';
-import { ksefDateTime, parseApiDateTime, warsawDateTime, warsawDay } from '../../src/sandbox/util/time';
-import { parseXml, XmlSyntaxError } from '../../src/sandbox/util/xml';
+import { createSandboxApp } from '../../src/sandbox/index.js';
+import { pathMatcher } from '../../src/sandbox/admin/faults.js';
+import { readFa3 } from '../../src/sandbox/invoices/fa3.js';
+import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
+import { sessionUpoPages } from '../../src/sandbox/invoices/upo.js';
+import { FA3_FORM, InvoiceRecord, Session } from '../../src/sandbox/model.js';
+import { createKeyStore } from '../../src/sandbox/keys.js';
+import { PUBLISHED_RATE_LIMITS, RateLimiter } from '../../src/sandbox/limits/rate-limiter.js';
+import { resolveOptions } from '../../src/sandbox/options.js';
+import { SandboxState } from '../../src/sandbox/state.js';
+import { crc8, crc8Hex, hasValidChecksum, KSEF_NUMBER, REFERENCE_NUMBER } from '../../src/sandbox/util/ids.js';
+import { tar, untar } from '../../src/sandbox/util/tar.js';
+import { ksefDateTime, parseApiDateTime, warsawDateTime, warsawDay } from '../../src/sandbox/util/time.js';
+import { parseXml, XmlSyntaxError } from '../../src/sandbox/util/xml.js';
 
 /** Deterministic "random" bytes for reproducible identifiers. */
 function seeded(seed: number) {

@@ -1,7 +1,7 @@
-import { generateFa3 } from '../../src/sandbox/invoices/seed';
-import { Fa3SchemaValidator } from '../../src/sandbox/invoices/xsd';
-import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared';
-import { authenticatedSession, invoiceVariant, OpenSession, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox';
+import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
+import { Fa3SchemaValidator } from '../../src/sandbox/invoices/xsd.js';
+import { describeWithShared, readSample, sampleNames, sharedPath } from '../support/shared.js';
+import { authenticatedSession, invoiceVariant, OpenSession, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
 describeWithShared('sandbox: full FA(3) XSD validation (xsdDir)', () => {
   let t: TestSandbox;

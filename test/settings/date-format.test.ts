@@ -1,4 +1,4 @@
-import { compileDateFormatter, InvalidDatePatternError } from '../../src/settings/date-format';
+import { compileDateFormatter, InvalidDatePatternError } from '../../src/settings/date-format.js';
 
 const winter = new Date('2026-02-02T10:05:09.007Z');
 const summer = new Date('2026-07-15T22:30:00.000Z');

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { Kysely } from 'kysely';
-import { migrateToLatest, type DatabaseOptions } from '../../src/db/connect';
-import { PGliteDialect } from '../../src/db/pglite-dialect';
-import type { Database } from '../../src/db/schema';
+import { migrateToLatest, type DatabaseOptions } from '../../src/db/connect.js';
+import { PGliteDialect } from '../../src/db/pglite-dialect.js';
+import type { Database } from '../../src/db/schema.js';
 
 /**
  * Each test file gets a database of its own: a fresh PostgreSQL database on the server named by
@@ -47,7 +47,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  * migration makes a new template.
  */
 async function migratedPgliteTemplate(): Promise<Blob> {
-  const migrationsDir = path.join(__dirname, '..', '..', 'src', 'db', 'migrations');
+  const migrationsDir = path.join(import.meta.dirname, '..', '..', 'src', 'db', 'migrations');
   const hash = crypto.createHash('sha256');
   for (const f of fs.readdirSync(migrationsDir).sort()) hash.update(f).update(fs.readFileSync(path.join(migrationsDir, f)));
   const file = path.join(os.tmpdir(), `fastksef-pglite-${hash.digest('hex').slice(0, 16)}.tar.gz`);

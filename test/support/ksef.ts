@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import got from 'got';
 import { validateXML } from 'xmllint-wasm';
-import { createLogger, type Logger } from '../../src/logger';
-import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox';
-import { adminAuth, startTestServer, type TestServer } from './server';
-import { sharedPath } from './shared';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { adminAuth, startTestServer, type TestServer } from './server.js';
+import { sharedPath } from './shared.js';
 
 /** A KSeF token in the official shape (PROTOCOL.md §2.2): the sandbox's open mode accepts it for that NIP. */
 export function openModeToken(nip: string): string {

@@ -1,12 +1,12 @@
 import got from 'got';
 import type { Kysely } from 'kysely';
-import { type DatabaseHandle, openDatabase } from '../../src/db/connect';
-import type { Database } from '../../src/db/schema';
-import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox';
-import { createTestDatabase, type TestDatabase, usingPostgres } from './database';
-import { spawnServer, type ServerProcess } from './process';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY } from './server';
-import { hasShared, sharedDir } from './shared';
+import { type DatabaseHandle, openDatabase } from '../../src/db/connect.js';
+import type { Database } from '../../src/db/schema.js';
+import { type RunningSandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.js';
+import { createTestDatabase, type TestDatabase, usingPostgres } from './database.js';
+import { spawnServer, type ServerProcess } from './process.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, COMPANY_NIP, TEST_SECRETS_KEY } from './server.js';
+import { hasShared, sharedDir } from './shared.js';
 
 /**
  * Scaffolding of the tests that run our server as several OS processes on one PostgreSQL database

@@ -26,7 +26,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
 /** The `url` of the start-up log line (pino: `{"level":30,…,"url":"http://…","msg":"Fast KSeF listening"}`). */
 function listeningUrl(output: string): string | undefined {

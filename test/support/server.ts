@@ -1,11 +1,11 @@
 import OpenAPIBackend from 'openapi-backend';
 import addFormats from 'ajv-formats';
 import supertest from 'supertest';
-import { loadConfig } from '../../src/config';
-import { loadSpec } from '../../src/http/spec';
-import { silentLogger, type Logger } from '../../src/logger';
-import { type RunningServer, startServer } from '../../src/server';
-import { createTestDatabase, type TestDatabase } from './database';
+import { loadConfig } from '../../src/config.js';
+import { loadSpec } from '../../src/http/spec.js';
+import { silentLogger, type Logger } from '../../src/logger.js';
+import { type RunningServer, startServer } from '../../src/server.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
 
 export const ADMIN_EMAIL = 'admin@example.com';
 export const ADMIN_PASSWORD = 'admin-password-1';

@@ -5,7 +5,7 @@ import path from 'node:path';
  * The reference material (`../shared` beside the checkout; override with KSEF_SHARED_DIR).
  * Tests that need it call `describeWithShared`, which skips with a one-line reason when it is absent.
  */
-export const sharedDir = path.resolve(process.env.KSEF_SHARED_DIR ?? path.join(__dirname, '..', '..', '..', 'shared'));
+export const sharedDir = path.resolve(process.env.KSEF_SHARED_DIR ?? path.join(import.meta.dirname, '..', '..', '..', 'shared'));
 
 export const hasShared = fs.existsSync(path.join(sharedDir, 'ksef', 'official', 'open-api.json'));
 

@@ -1,6 +1,6 @@
 import type supertest from 'supertest';
-import { generateFa3 } from '../../src/sandbox/invoices/seed';
-import { adminAuth } from './server';
+import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
+import { adminAuth } from './server.js';
 
 /** FA(3) invoices for sync tests and the sync benchmark: any kind, with the references FA3.md §2 describes. */
 

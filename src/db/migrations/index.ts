@@ -1,12 +1,12 @@
 import type { Migration, MigrationProvider } from 'kysely';
-import * as initial from './0001_initial';
-import * as offlineModes from './0002_offline_modes';
-import * as relationsIndexed from './0003_relations_indexed';
-import * as syncExports from './0004_sync_exports';
-import * as bulkBatches from './0005_bulk_batches';
-import * as companySettings from './0006_company_settings';
-import * as loginThrottle from './0007_login_throttle';
-import * as attemptSession from './0008_attempt_session';
+import * as initial from './0001_initial.js';
+import * as offlineModes from './0002_offline_modes.js';
+import * as relationsIndexed from './0003_relations_indexed.js';
+import * as syncExports from './0004_sync_exports.js';
+import * as bulkBatches from './0005_bulk_batches.js';
+import * as companySettings from './0006_company_settings.js';
+import * as loginThrottle from './0007_login_throttle.js';
+import * as attemptSession from './0008_attempt_session.js';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import { type OfflineCertificateInfo, parseOfflineCertificate } from './offline-certificate';
-import type { SecretBox } from './secrets';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import { type OfflineCertificateInfo, parseOfflineCertificate } from './offline-certificate.js';
+import type { SecretBox } from './secrets.js';
 
 export interface OfflineCertificateInput {
   certificatePem: string;

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../logger';
+import type { Logger } from '../../logger.js';
 
 /**
  * Encryption at rest of KSeF secrets (KSeF tokens, access/refresh tokens, session keys, offline private

@@ -11,7 +11,7 @@
 import dayjs from 'dayjs';
 import timezone from 'dayjs/plugin/timezone';
 import utc from 'dayjs/plugin/utc';
-import type { OfflineMode } from '../../db/schema';
+import type { OfflineMode } from '../../db/schema.js';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);

@@ -1,10 +1,10 @@
 import type { Insertable, Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, InvoiceDirection, SyncedInvoicesTable } from '../../db/schema';
-import type { SessionInvoice, SessionStatusResponse } from '../transport/api';
-import { type Fa3Invoice, parseFa3, summarize } from '../../local/fa3';
-import type { KsefClient } from '../transport/client';
-import { sha256Base64 } from '../transport/crypto';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, InvoiceDirection, SyncedInvoicesTable } from '../../db/schema.js';
+import type { SessionInvoice, SessionStatusResponse } from '../transport/api.js';
+import { type Fa3Invoice, parseFa3, summarize } from '../../local/fa3/index.js';
+import type { KsefClient } from '../transport/client.js';
+import { sha256Base64 } from '../transport/crypto.js';
 
 export interface SessionReport {
   status: SessionStatusResponse;

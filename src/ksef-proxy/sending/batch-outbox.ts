@@ -1,13 +1,13 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefConfig, KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { Logger } from '../../logger';
-import { KsefRejectedError } from '../errors';
-import type { SessionInvoice } from '../transport/api';
-import { PUBLISHED_LIMITS } from '../transport/limiter';
-import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session';
-import { isOwnDuplicate } from './own-duplicate';
-import { WorkerLoop } from './worker-loop';
+import type { KsefConfig, KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import { KsefRejectedError } from '../errors.js';
+import type { SessionInvoice } from '../transport/api.js';
+import { PUBLISHED_LIMITS } from '../transport/limiter.js';
+import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session.js';
+import { isOwnDuplicate } from './own-duplicate.js';
+import { WorkerLoop } from './worker-loop.js';
 
 /** Rows per result update statement. */
 const SETTLE_CHUNK = 1_000;

@@ -1,13 +1,13 @@
 import { zipSync } from 'fflate';
 import type { Kysely, Transaction } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { Logger } from '../../logger';
-import type { SecretBox } from '../credentials/secrets';
-import { KsefRejectedError, KsefUnavailableError } from '../errors';
-import type { SessionInvoice, SessionStatusResponse } from '../transport/api';
-import type { KsefClient } from '../transport/client';
-import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../transport/crypto';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { SecretBox } from '../credentials/secrets.js';
+import { KsefRejectedError, KsefUnavailableError } from '../errors.js';
+import type { SessionInvoice, SessionStatusResponse } from '../transport/api.js';
+import type { KsefClient } from '../transport/client.js';
+import { aesEncrypt, newSessionKey, rsaOaepEncrypt, sha256Base64 } from '../transport/crypto.js';
 
 /** KSeF's limit on parts per batch session (PROTOCOL.md §5); the other limits are in `config.offlineBatch`. */
 export const KSEF_MAX_PARTS = 50;

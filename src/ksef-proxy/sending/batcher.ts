@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../db/schema';
+import type { Database } from '../../db/schema.js';
 
 type Waiting<I, O> = { item: I; resolve: (value: O) => void; reject: (err: unknown) => void };
 

@@ -1,10 +1,10 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { BulkRejection, Database, SyncedInvoiceStatus } from '../../db/schema';
-import type { CredentialsStore } from '../credentials/credentials';
-import { KsefNotConfiguredError } from '../errors';
-import { sha256Base64 } from '../transport/crypto';
-import type { InvoiceFacts } from './send';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { BulkRejection, Database, SyncedInvoiceStatus } from '../../db/schema.js';
+import type { CredentialsStore } from '../credentials/credentials.js';
+import { KsefNotConfiguredError } from '../errors.js';
+import { sha256Base64 } from '../transport/crypto.js';
+import type { InvoiceFacts } from './send.js';
 
 export interface BulkInvoice {
   /** Its position in the request. */

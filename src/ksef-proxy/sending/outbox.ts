@@ -1,15 +1,15 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { KsefConfig, KsefEnvironmentName } from '../../config';
-import type { Database, SyncedInvoicesTable } from '../../db/schema';
-import type { Logger } from '../../logger';
-import type { SessionInvoice } from '../transport/api';
-import { Batcher } from './batcher';
-import type { KsefClient } from '../transport/client';
-import { aesEncrypt, sha256Base64 } from '../transport/crypto';
-import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors';
-import type { OnlineSession, OnlineSessions } from './sessions';
-import { isOwnDuplicate } from './own-duplicate';
-import { WorkerLoop } from './worker-loop';
+import type { KsefConfig, KsefEnvironmentName } from '../../config.js';
+import type { Database, SyncedInvoicesTable } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { SessionInvoice } from '../transport/api.js';
+import { Batcher } from './batcher.js';
+import type { KsefClient } from '../transport/client.js';
+import { aesEncrypt, sha256Base64 } from '../transport/crypto.js';
+import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors.js';
+import type { OnlineSession, OnlineSessions } from './sessions.js';
+import { isOwnDuplicate } from './own-duplicate.js';
+import { WorkerLoop } from './worker-loop.js';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
 export type OutboxRow = Pick<

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { SessionInvoice } from '../transport/api';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { SessionInvoice } from '../transport/api.js';
 
 /**
  * KSeF's 440 (duplicate) names the original's KSeF number. When no other row of ours holds that number, the

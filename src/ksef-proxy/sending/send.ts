@@ -1,13 +1,13 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefConfig, KsefEnvironmentName } from '../../config';
-import type { Database, InvoiceTransport } from '../../db/schema';
-import type { InvoiceSummary } from '../../local/fa3';
-import { Batcher } from './batcher';
-import type { CredentialsStore } from '../credentials/credentials';
-import { sha256Base64 } from '../transport/crypto';
-import { KsefNotConfiguredError, outageSimulated } from '../errors';
-import type { Outbox, OutboxRow } from './outbox';
-import { EXPIRY_MARGIN_MS, MAX_INVOICES, type OnlineSession } from './sessions';
+import type { KsefConfig, KsefEnvironmentName } from '../../config.js';
+import type { Database, InvoiceTransport } from '../../db/schema.js';
+import type { InvoiceSummary } from '../../local/fa3/index.js';
+import { Batcher } from './batcher.js';
+import type { CredentialsStore } from '../credentials/credentials.js';
+import { sha256Base64 } from '../transport/crypto.js';
+import { KsefNotConfiguredError, outageSimulated } from '../errors.js';
+import type { Outbox, OutboxRow } from './outbox.js';
+import { EXPIRY_MARGIN_MS, MAX_INVOICES, type OnlineSession } from './sessions.js';
 
 /** What the send path knows of an invoice after local validation: its summary and the seller's name. */
 export type InvoiceFacts = InvoiceSummary & { sellerName: string | null };

@@ -1,12 +1,12 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { Logger } from '../../logger';
-import type { KsefClient } from '../transport/client';
-import { type SessionKey, newSessionKey, rsaOaepEncrypt } from '../transport/crypto';
-import { KsefRejectedError } from '../errors';
-import { withAdvisoryLock } from '../locks';
-import type { SecretBox } from '../credentials/secrets';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { KsefClient } from '../transport/client.js';
+import { type SessionKey, newSessionKey, rsaOaepEncrypt } from '../transport/crypto.js';
+import { KsefRejectedError } from '../errors.js';
+import { withAdvisoryLock } from '../locks.js';
+import type { SecretBox } from '../credentials/secrets.js';
 
 export interface OnlineSession {
   id: string;

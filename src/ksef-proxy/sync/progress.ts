@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, SubjectType } from '../../db/schema';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, SubjectType } from '../../db/schema.js';
 
 /**
  * The progress of a sync run, persisted (invoice_sync_runs, one row per company and environment) at every

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, InvoiceDirection, SyncedInvoiceStatus } from '../../db/schema';
-import type { InvoiceKind } from '../../local/fa3';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, InvoiceDirection, SyncedInvoiceStatus } from '../../db/schema.js';
+import type { InvoiceKind } from '../../local/fa3/index.js';
 
 /** The local invoice register: issued (sent or synced) and received invoices, filtered, paged, with totals per currency. */
 

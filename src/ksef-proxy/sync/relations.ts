@@ -1,7 +1,7 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { Fa3Invoice, InvoiceKind } from '../../local/fa3';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { Fa3Invoice, InvoiceKind } from '../../local/fa3/index.js';
 
 /**
  * Relations between invoices (FA3.md §2.4): advance groups (a ROZ, or the final ZAL of art. 106f(4), and

@@ -1,9 +1,9 @@
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, SubjectType } from '../../db/schema';
-import { type Fa3Invoice, parseFa3 } from '../../local/fa3';
-import { lockForTransaction } from '../locks';
-import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, SubjectType } from '../../db/schema.js';
+import { type Fa3Invoice, parseFa3 } from '../../local/fa3/index.js';
+import { lockForTransaction } from '../locks.js';
+import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations.js';
 
 /**
  * The end of a package: ONE transaction moves its staged rows into the register, teaches invoices we sent

@@ -1,18 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, InvoiceDirection, SubjectType } from '../../db/schema';
-import type { Logger } from '../../logger';
-import { type ExportPackage, type ExportStatus, isRejected } from '../transport/api';
-import type { KsefClient } from '../transport/client';
-import { newSessionKey, rsaOaepEncrypt, type SessionKey } from '../transport/crypto';
-import type { CredentialsStore } from '../credentials/credentials';
-import { KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors';
-import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks';
-import { latestRun, RunRecorder, type SyncCounts, type SyncPhase, type SyncTrigger } from './progress';
-import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations';
-import { clearStaging, parseQuietly, relationsLockName, storePackage } from './store';
-import { unpackPackage } from './unpack';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, InvoiceDirection, SubjectType } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import { type ExportPackage, type ExportStatus, isRejected } from '../transport/api.js';
+import type { KsefClient } from '../transport/client.js';
+import { newSessionKey, rsaOaepEncrypt, type SessionKey } from '../transport/crypto.js';
+import type { CredentialsStore } from '../credentials/credentials.js';
+import { KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors.js';
+import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks.js';
+import { latestRun, RunRecorder, type SyncCounts, type SyncPhase, type SyncTrigger } from './progress.js';
+import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations.js';
+import { clearStaging, parseQuietly, relationsLockName, storePackage } from './store.js';
+import { unpackPackage } from './unpack.js';
 
 /**
  * Incremental sync through KSeF exports (PROTOCOL.md §8.4), as a background job: per subject type one

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
 import type { Insertable, Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, InvoiceDirection, SyncStagedInvoicesTable, SyncStagedMetadataTable } from '../../db/schema';
-import type { ExportPackage, ExportPart, InvoiceMetadata } from '../transport/api';
-import { aesDecipher, type SessionKey } from '../transport/crypto';
-import { KsefUnavailableError } from '../errors';
-import { syncedInvoiceRow } from '../retrieval/retrieval';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, InvoiceDirection, SyncStagedInvoicesTable, SyncStagedMetadataTable } from '../../db/schema.js';
+import type { ExportPackage, ExportPart, InvoiceMetadata } from '../transport/api.js';
+import { aesDecipher, type SessionKey } from '../transport/crypto.js';
+import { KsefUnavailableError } from '../errors.js';
+import { syncedInvoiceRow } from '../retrieval/retrieval.js';
 
 /**
  * One export package (PROTOCOL.md §8.3) into the staging tables, streaming: each part is downloaded,

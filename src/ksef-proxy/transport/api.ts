@@ -1,7 +1,7 @@
-import type { KsefEnvironmentName } from '../../config';
-import { sha256Base64 } from './crypto';
-import { KsefRejectedError, KsefUnavailableError } from '../errors';
-import type { KsefHttp, KsefResponse } from './http';
+import type { KsefEnvironmentName } from '../../config.js';
+import { sha256Base64 } from './crypto.js';
+import { KsefRejectedError, KsefUnavailableError } from '../errors.js';
+import type { KsefHttp, KsefResponse } from './http.js';
 
 /** The KSeF 2.0 calls Fast KSeF makes (paths and shapes of the official open-api.json), one method each. */
 

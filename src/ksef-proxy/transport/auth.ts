@@ -1,13 +1,13 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database } from '../../db/schema';
-import type { Logger } from '../../logger';
-import type { KsefApi, PublicKeyCertificate } from './api';
-import type { CredentialsStore } from '../credentials/credentials';
-import { rsaOaepEncrypt } from './crypto';
-import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors';
-import { withAdvisoryLock } from '../locks';
-import type { SecretBox } from '../credentials/secrets';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
+import type { KsefApi, PublicKeyCertificate } from './api.js';
+import type { CredentialsStore } from '../credentials/credentials.js';
+import { rsaOaepEncrypt } from './crypto.js';
+import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors.js';
+import { withAdvisoryLock } from '../locks.js';
+import type { SecretBox } from '../credentials/secrets.js';
 
 export interface AccessToken {
   token: string;

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { KsefEnvironmentName } from '../../config';
-import type { Database, OfflineMode } from '../../db/schema';
-import type { Logger } from '../../logger';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { Database, OfflineMode } from '../../db/schema.js';
+import type { Logger } from '../../logger.js';
 
 export interface EnvironmentState {
   simulationActive: boolean;

@@ -1,7 +1,7 @@
-import type { KsefEnvironmentName } from '../../config';
-import type { KsefApi } from './api';
-import type { TokenManager } from './auth';
-import { KsefRejectedError, KsefUnavailableError } from '../errors';
+import type { KsefEnvironmentName } from '../../config.js';
+import type { KsefApi } from './api.js';
+import type { TokenManager } from './auth.js';
+import { KsefRejectedError, KsefUnavailableError } from '../errors.js';
 
 /** KSeF calls made with the company's access token; a 401 triggers one refresh and one retry. */
 export class KsefClient {

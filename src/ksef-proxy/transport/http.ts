@@ -1,8 +1,8 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { type Method, RequestError, TimeoutError } from 'got';
-import type { KsefConfig, KsefEnvironmentName } from '../../config';
-import type { Logger } from '../../logger';
+import type { KsefConfig, KsefEnvironmentName } from '../../config.js';
+import type { Logger } from '../../logger.js';
 import {
   type KsefError,
   type KsefErrorEntry,
@@ -11,8 +11,8 @@ import {
   KsefServerError,
   KsefTimeoutError,
   KsefUnavailableError,
-} from '../errors';
-import type { LimitGroup, RateLimiter } from './limiter';
+} from '../errors.js';
+import type { LimitGroup, RateLimiter } from './limiter.js';
 
 /**
  * When a failed call may be repeated:

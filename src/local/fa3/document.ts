@@ -2,10 +2,10 @@
  * Layer (a): from bytes to a parsed FA(3) document — emptiness, encoding, well-formedness, root element,
  * namespace and form code — plus the byte-level facts rules F1/F2 judge.
  */
-import { ValidationIssue } from './issues';
-import { DocumentFacts } from './rules';
-import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from './schema';
-import { LineIndex, XmlDocument, XmlElement, XmlSyntaxError, parseXml } from './xml';
+import { ValidationIssue } from './issues.js';
+import { DocumentFacts } from './rules.js';
+import { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE } from './schema.js';
+import { LineIndex, XmlDocument, XmlElement, XmlSyntaxError, parseXml } from './xml.js';
 
 const FA2_NAMESPACE = 'http://crd.gov.pl/wzor/2023/06/29/12648/';
 

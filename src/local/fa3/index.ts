@@ -1,11 +1,11 @@
 /** FA(3) invoices: namespace-aware parsing into a typed model, and layered validation. */
-export { Fa3ParseError, parseFa3, validateFa3 } from './validate';
-export type { ValidateOptions, ValidationResult } from './validate';
-export { summarize } from './summary';
-export type { InvoiceSummary } from './summary';
-export type { ValidationIssue } from './issues';
-export type { Environment, ValidationMode } from './rules';
-export { TAX_BUCKETS } from './model';
+export { Fa3ParseError, parseFa3, validateFa3 } from './validate.js';
+export type { ValidateOptions, ValidationResult } from './validate.js';
+export { summarize } from './summary.js';
+export type { InvoiceSummary } from './summary.js';
+export type { ValidationIssue } from './issues.js';
+export type { Environment, ValidationMode } from './rules.js';
+export { TAX_BUCKETS } from './model.js';
 export type {
   Address,
   AdvanceInvoiceRef,
@@ -38,6 +38,6 @@ export type {
   ThirdParty,
   TransactionTerms,
   Transport,
-} from './model';
-export { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE, INVOICE_KINDS, TAX_RATES } from './schema';
-export { FA3_XSD_FILE } from './xsd';
+} from './model.js';
+export { FA3_NAMESPACE, FA3_SCHEMA_VERSION, FA3_SYSTEM_CODE, INVOICE_KINDS, TAX_RATES } from './schema.js';
+export { FA3_XSD_FILE } from './xsd.js';

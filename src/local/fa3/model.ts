@@ -6,8 +6,8 @@
  * are `undefined`; repeating ones are arrays (possibly empty). The builder is lenient: it reads whatever is
  * there and leaves validation to the validator (a missing mandatory text comes out as '').
  */
-import { FA3_NAMESPACE } from './schema';
-import { XmlElement } from './xml';
+import { FA3_NAMESPACE } from './schema.js';
+import { XmlElement } from './xml.js';
 
 export type InvoiceKind = 'VAT' | 'KOR' | 'ZAL' | 'ROZ' | 'UPR' | 'KOR_ZAL' | 'KOR_ROZ';
 

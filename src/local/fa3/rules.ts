@@ -7,11 +7,11 @@
  * invoice must already have a KSeF number), the second half of K4 (advances known to be in KSeF), F3
  * (attachments only in batch sessions).
  */
-import { isNipChecksumValid } from '../nip';
-import { checkKsefNumber } from '../ksef-number';
-import { Dec, ZERO, abs, add, cmp, dec, format, mul, round, sub, sum } from './decimal';
-import { ValidationIssue } from './issues';
-import { Fa3Invoice, InvoiceLine, TAX_BUCKETS, TaxBucketInfo } from './model';
+import { isNipChecksumValid } from '../nip.js';
+import { checkKsefNumber } from '../ksef-number.js';
+import { Dec, ZERO, abs, add, cmp, dec, format, mul, round, sub, sum } from './decimal.js';
+import { ValidationIssue } from './issues.js';
+import { Fa3Invoice, InvoiceLine, TAX_BUCKETS, TaxBucketInfo } from './model.js';
 
 export type ValidationMode = 'issue' | 'ingest';
 export type Environment = 'test' | 'demo' | 'prod';

@@ -3,7 +3,7 @@
  * structure layer works without the XSD files. Order, cardinalities and facets follow the schema exactly;
  * the agreement tests compare the verdicts with xmllint on the official XSD.
  */
-import { COUNTRY_CODES, CURRENCY_CODES, EU_COUNTRY_CODES } from './codes';
+import { COUNTRY_CODES, CURRENCY_CODES, EU_COUNTRY_CODES } from './codes.js';
 import {
   BYTE,
   SimpleType,
@@ -15,7 +15,7 @@ import {
   tokenType,
   unionType,
   xsdPattern,
-} from './simple-types';
+} from './simple-types.js';
 
 export const FA3_NAMESPACE = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
 export const FA3_SYSTEM_CODE = 'FA (3)';

@@ -2,7 +2,7 @@
  * XSD simple types as used by FA(3): whitespace handling, lexical spaces and facets, with the value-space
  * semantics libxml2 applies (so our structure layer and the official XSD agree).
  */
-import { cmp, dec } from './decimal';
+import { cmp, dec } from './decimal.js';
 
 export interface SimpleType {
   /** Schema type name, for messages (`TKwotowy`, `etd:TNrNIP`, …). */

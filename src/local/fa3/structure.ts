@@ -7,9 +7,9 @@
  * Within one parent, matching stops at the first unexpected element (what follows would be noise); a missing
  * mandatory element is reported and matching goes on, so independent problems show up together.
  */
-import { ValidationIssue } from './issues';
-import { ElementDecl, FA3_NAMESPACE, GroupDecl, Particle, isComplex } from './schema';
-import { XmlElement, elementPath } from './xml';
+import { ValidationIssue } from './issues.js';
+import { ElementDecl, FA3_NAMESPACE, GroupDecl, Particle, isComplex } from './schema.js';
+import { XmlElement, elementPath } from './xml.js';
 
 const XSI_NAMESPACE = 'http://www.w3.org/2001/XMLSchema-instance';
 

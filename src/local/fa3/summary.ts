@@ -1,5 +1,5 @@
-import { dec, format, sum } from './decimal';
-import { Fa3Invoice, InvoiceKind } from './model';
+import { dec, format, sum } from './decimal.js';
+import { Fa3Invoice, InvoiceKind } from './model.js';
 
 /** The few fields a listing or a send result shows; amounts as decimal strings with 2 places. */
 export interface InvoiceSummary {

@@ -4,14 +4,14 @@
  * schema directory is configured. Later layers run only when (a) and (b) pass: on a broken document they
  * would only repeat the same problem in other words.
  */
-import { checkIdentity, readDocument } from './document';
-import { ValidationIssue } from './issues';
-import { Fa3Invoice, buildInvoice } from './model';
-import { Environment, ValidationMode, documentRules, invoiceRules } from './rules';
-import { FA3_NAMESPACE, FAKTURA } from './schema';
-import { checkElement } from './structure';
-import { InvoiceSummary, summarize } from './summary';
-import { validateWithXsd } from './xsd';
+import { checkIdentity, readDocument } from './document.js';
+import { ValidationIssue } from './issues.js';
+import { Fa3Invoice, buildInvoice } from './model.js';
+import { Environment, ValidationMode, documentRules, invoiceRules } from './rules.js';
+import { FA3_NAMESPACE, FAKTURA } from './schema.js';
+import { checkElement } from './structure.js';
+import { InvoiceSummary, summarize } from './summary.js';
+import { validateWithXsd } from './xsd.js';
 
 export interface ValidateOptions {
   /** 'issue' (default): our own invoice before sending. 'ingest': already accepted by KSeF, rules only warn. */

@@ -7,8 +7,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { XMLFileInfo, memoryPages, validateXML } from 'xmllint-wasm';
-import { ValidationIssue } from './issues';
-import { XmlElement, elementPath } from './xml';
+import { ValidationIssue } from './issues.js';
+import { XmlElement, elementPath } from './xml.js';
 
 export const FA3_XSD_FILE = 'schemat_FA(3)_v1-0E.xsd';
 const BASE_DIR = 'bazowe';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import puppeteer, { Browser } from 'puppeteer';
-import { PdfUnavailableError } from './errors';
+import { PdfUnavailableError } from './errors.js';
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
 

@@ -4,8 +4,8 @@
  * one SHA-256 of the XML and a map lookup.
  */
 import { createHash } from 'node:crypto';
-import { Lang, RenderInvoiceOptions, renderInvoiceHtml, renderUpoHtml } from '../render';
-import { PdfRenderer } from './renderer';
+import { Lang, RenderInvoiceOptions, renderInvoiceHtml, renderUpoHtml } from '../render/index.js';
+import { PdfRenderer } from './renderer.js';
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('base64url');
 

@@ -2,13 +2,13 @@
  * PDF output through puppeteer and the system Chromium. One renderer per process is the intended use
  * (`sharedPdfRenderer()`); it keeps one warm browser and a small pool of pages.
  */
-import { PdfRenderer, PdfRendererOptions } from './renderer';
+import { PdfRenderer, PdfRendererOptions } from './renderer.js';
 
-export type { Lang } from '../render';
-export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions, type PdfEngineState, type PdfRenderObserver } from './renderer';
-export { PdfError, PdfTimeoutError, PdfBusyError, PdfUnavailableError, PdfClosedError, PdfBrowserCrashedError } from './errors';
-export { renderInvoicePdf, renderUpoPdf, invoicePdfCacheKey, upoPdfCacheKey } from './documents';
-export { resolveExecutablePath } from './chromium';
+export type { Lang } from '../render/index.js';
+export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions, type PdfEngineState, type PdfRenderObserver } from './renderer.js';
+export { PdfError, PdfTimeoutError, PdfBusyError, PdfUnavailableError, PdfClosedError, PdfBrowserCrashedError } from './errors.js';
+export { renderInvoicePdf, renderUpoPdf, invoicePdfCacheKey, upoPdfCacheKey } from './documents.js';
+export { resolveExecutablePath } from './chromium.js';
 
 let shared: PdfRenderer | undefined;
 

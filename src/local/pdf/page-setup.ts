@@ -3,7 +3,7 @@
  * (`@bottom-right { content: counter(page) … }`), laid out by Chromium's print step itself:
  * no header/footer template documents to render per page, which is what makes them cheap.
  */
-import type { Lang } from '../render';
+import type { Lang } from '../render/index.js';
 
 const PAGE_OF: Record<Lang, string> = { pl: 'z', en: 'of' };
 

@@ -16,11 +16,11 @@
  *   in flight share one result.
  */
 import type { CDPSession, Page } from 'puppeteer';
-import type { Lang } from '../render';
-import { executableProblem, LaunchedChromium, launchChromium, resolveExecutablePath, stopChromium } from './chromium';
-import { PdfBrowserCrashedError, PdfBusyError, PdfClosedError, PdfError, PdfTimeoutError } from './errors';
+import type { Lang } from '../render/index.js';
+import { executableProblem, LaunchedChromium, launchChromium, resolveExecutablePath, stopChromium } from './chromium.js';
+import { PdfBrowserCrashedError, PdfBusyError, PdfClosedError, PdfError, PdfTimeoutError } from './errors.js';
 import { LRUCache } from 'lru-cache';
-import { withPageSetup } from './page-setup';
+import { withPageSetup } from './page-setup.js';
 
 export interface PdfRendererOptions {
   /** Chromium binary; default PUPPETEER_EXECUTABLE_PATH, CHROMIUM_PATH, then /usr/bin/chromium. */

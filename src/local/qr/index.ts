@@ -5,7 +5,7 @@
 import { KeyObject, createHash, createPrivateKey, sign, constants } from 'node:crypto';
 import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
-import { GLYPH_HEIGHT, GLYPH_SPACING, GLYPH_WIDTH, glyph, textWidth } from './font';
+import { GLYPH_HEIGHT, GLYPH_SPACING, GLYPH_WIDTH, glyph, textWidth } from './font.js';
 
 export type KsefEnvironment = 'test' | 'demo' | 'prod';
 

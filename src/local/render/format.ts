@@ -3,7 +3,7 @@
  * between thousands, comma decimal), dates `DD.MM.YYYY`, times in Europe/Warsaw, exchange rates
  * with 6 decimals, Polish account numbers grouped `96 1020 2629 …`.
  */
-import { parseDecimal, decimalToString } from './decimal';
+import { parseDecimal, decimalToString } from './decimal.js';
 
 export const NBSP = '\u00a0';
 

@@ -3,16 +3,16 @@
  * official visualisation (FA3.md §5), and the UPO receipt (§5.3). Pure functions of the XML bytes and
  * options; the PDF is made from this HTML by src/local/pdf.
  */
-import { Lang, isLang, labelsFor } from './i18n';
-import { invoiceHtml } from './invoice-html';
-import { parseInvoice } from './invoice-model';
-import { RenderInputError } from './xml';
-import { parseUpo, upoHtml } from './upo';
+import { Lang, isLang, labelsFor } from './i18n.js';
+import { invoiceHtml } from './invoice-html.js';
+import { parseInvoice } from './invoice-model.js';
+import { RenderInputError } from './xml.js';
+import { parseUpo, upoHtml } from './upo.js';
 
-export type { Lang } from './i18n';
-export { RenderInputError } from './xml';
-export { parseInvoice, type InvoiceView } from './invoice-model';
-export { parseUpo, type UpoView } from './upo';
+export type { Lang } from './i18n.js';
+export { RenderInputError } from './xml.js';
+export { parseInvoice, type InvoiceView } from './invoice-model.js';
+export { parseUpo, type UpoView } from './upo.js';
 
 export interface RenderQr {
   link: string;

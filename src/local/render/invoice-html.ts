@@ -2,7 +2,7 @@
  * FA(3) -> HTML in the order and with the labels of the official visualisation (FA3.md §5.1).
  * Each section function returns '' when the invoice has nothing for it.
  */
-import { Column, Content, dataTable, esc, filledColumns, heading, html, keyValueTable, labelValue, section, twoColumns } from './html';
+import { Column, Content, dataTable, esc, filledColumns, heading, html, keyValueTable, labelValue, section, twoColumns } from './html.js';
 import {
   formatAccount,
   formatAmount,
@@ -12,11 +12,11 @@ import {
   formatNumber,
   formatRate,
   formatTaxRate,
-} from './format';
-import { signOf } from './decimal';
-import { Labels, Lang, countryName } from './i18n';
-import { Address, BankAccount, InvoiceView, Party, Row, ThirdParty, Transport } from './invoice-model';
-import { INVOICE_CSS } from './styles';
+} from './format.js';
+import { signOf } from './decimal.js';
+import { Labels, Lang, countryName } from './i18n.js';
+import { Address, BankAccount, InvoiceView, Party, Row, ThirdParty, Transport } from './invoice-model.js';
+import { INVOICE_CSS } from './styles.js';
 
 export interface QrInput {
   link: string;

@@ -3,8 +3,8 @@
  * validator): rendering must work on any invoice KSeF accepted, so nothing here rejects business
  * data — only a document that is not an FA(3) invoice at all.
  */
-import { RenderInputError, XNode, attr, child, children, flag, flatRow, parseXmlDocument, text, texts } from './xml';
-import { addDecimals } from './decimal';
+import { RenderInputError, XNode, attr, child, children, flag, flatRow, parseXmlDocument, text, texts } from './xml.js';
+import { addDecimals } from './decimal.js';
 
 export const FA3_NAMESPACE = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
 

@@ -3,11 +3,11 @@
  * The receiving body is shown as written: TEST/DEMO receipts name "Ministerstwo Finansów - środowisko
  * testowe (TE)", which the XSD's fixed value would reject, so nothing here checks it.
  */
-import { RenderInputError, child, children, parseXmlDocument, text } from './xml';
-import { Content, esc, keyValueTable } from './html';
-import { formatDate, formatDateTime } from './format';
-import { Labels, Lang } from './i18n';
-import { UPO_CSS } from './styles';
+import { RenderInputError, child, children, parseXmlDocument, text } from './xml.js';
+import { Content, esc, keyValueTable } from './html.js';
+import { formatDate, formatDateTime } from './format.js';
+import { Labels, Lang } from './i18n.js';
+import { UPO_CSS } from './styles.js';
 
 export const UPO_NAMESPACE = 'http://upo.schematy.mf.gov.pl/KSeF/v4-3';
 

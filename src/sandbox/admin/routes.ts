@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
 import express, { NextFunction, Request, Response, Router } from 'express';
-import { registerToken } from '../auth/ksef-tokens';
-import { issueWithNewKey } from '../certificates/issuing';
-import { SeedError, SeedItem, seedInvoices } from '../invoices/seed';
-import { validateRateLimitTable } from '../limits/rate-limiter';
+import { registerToken } from '../auth/ksef-tokens.js';
+import { issueWithNewKey } from '../certificates/issuing.js';
+import { SeedError, SeedItem, seedInvoices } from '../invoices/seed.js';
+import { validateRateLimitTable } from '../limits/rate-limiter.js';
 import {
   CERTIFICATE_NAME,
   ContextType,
@@ -12,12 +12,12 @@ import {
   OPEN_MODE_PERMISSIONS,
   TOKEN_PERMISSIONS,
   TokenPermission,
-} from '../model';
-import { expireSessions } from '../sessions/lifecycle';
-import { SandboxState } from '../state';
-import { INTERNAL_ID, NIP } from '../util/ids';
-import { ksefDateTime, parseApiDateTime } from '../util/time';
-import { OutageMode } from './faults';
+} from '../model.js';
+import { expireSessions } from '../sessions/lifecycle.js';
+import { SandboxState } from '../state.js';
+import { INTERNAL_ID, NIP } from '../util/ids.js';
+import { ksefDateTime, parseApiDateTime } from '../util/time.js';
+import { OutageMode } from './faults.js';
 
 /**
  * The sandbox's own admin API under /sandbox/* (not KSeF; mounted only with faultsEnabled). Answers are

@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { continuationHeader, protectedBy, query, requireAnyPermission } from '../http/endpoint';
-import { ksef } from '../http/errors';
-import { ContextIdentifier, contextKey, KsefTokenRecord, TOKEN_PERMISSIONS, TokenPermission, TokenStatus } from '../model';
-import { SandboxState } from '../state';
-import { compareKeys } from '../util/continuation';
-import { INTERNAL_ID, NIP, REFERENCE_NUMBER } from '../util/ids';
-import { ksefDateTime } from '../util/time';
-import { BodyReader } from '../util/validate';
+import { continuationHeader, protectedBy, query, requireAnyPermission } from '../http/endpoint.js';
+import { ksef } from '../http/errors.js';
+import { ContextIdentifier, contextKey, KsefTokenRecord, TOKEN_PERMISSIONS, TokenPermission, TokenStatus } from '../model.js';
+import { SandboxState } from '../state.js';
+import { compareKeys } from '../util/continuation.js';
+import { INTERNAL_ID, NIP, REFERENCE_NUMBER } from '../util/ids.js';
+import { ksefDateTime } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
 
 /**
  * KSeF tokens: `<reference>|nip-<NIP>|<secret>` or `<reference>|internalId-<NIP-5digits>|<secret>`

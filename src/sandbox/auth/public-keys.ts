@@ -1,7 +1,7 @@
 import { Router } from 'express';
-import { open } from '../http/endpoint';
-import { SandboxState } from '../state';
-import { ksefDateTimeSeconds } from '../util/time';
+import { open } from '../http/endpoint.js';
+import { SandboxState } from '../state.js';
+import { ksefDateTimeSeconds } from '../util/time.js';
 
 /** `GET /security/public-key-certificates` (PROTOCOL.md §3): DER certificates in Base64, no PEM armour. */
 export function publicKeyRoutes(state: SandboxState): Router {

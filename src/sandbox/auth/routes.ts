@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { AuthorizedCall, continuationHeader, open, protectedBy, query } from '../http/endpoint';
-import { gone, ksef } from '../http/errors';
-import { signJwt } from '../jwt';
-import { KeyStore } from '../keys';
+import { AuthorizedCall, continuationHeader, open, protectedBy, query } from '../http/endpoint.js';
+import { gone, ksef } from '../http/errors.js';
+import { signJwt } from '../jwt.js';
+import { KeyStore } from '../keys.js';
 import {
   AuthOperation,
   Challenge,
@@ -13,15 +13,15 @@ import {
   OPEN_MODE_PERMISSIONS,
   StatusInfo,
   TokenPermission,
-} from '../model';
-import { SandboxState } from '../state';
-import { compareKeys } from '../util/continuation';
-import { rsaOaepDecrypt } from '../util/crypto';
-import { INTERNAL_ID, NIP } from '../util/ids';
-import { parseAllowedIps } from '../util/ip';
-import { ksefDateTime } from '../util/time';
-import { BodyReader } from '../util/validate';
-import { findRegisteredToken, parseTokenShape, tokenStatus } from './ksef-tokens';
+} from '../model.js';
+import { SandboxState } from '../state.js';
+import { compareKeys } from '../util/continuation.js';
+import { rsaOaepDecrypt } from '../util/crypto.js';
+import { INTERNAL_ID, NIP } from '../util/ids.js';
+import { parseAllowedIps } from '../util/ip.js';
+import { ksefDateTime } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
+import { findRegisteredToken, parseTokenShape, tokenStatus } from './ksef-tokens.js';
 
 /** Authentication with a KSeF token (PROTOCOL.md §2). */
 

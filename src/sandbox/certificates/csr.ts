@@ -1,5 +1,5 @@
 import { constants, createPublicKey, KeyObject, verify } from 'node:crypto';
-import { ksef } from '../http/errors';
+import { ksef } from '../http/errors.js';
 import {
   children,
   contextTag,
@@ -12,8 +12,8 @@ import {
   readSmallInteger,
   readString,
   TAG,
-} from '../util/der-reader';
-import { SubjectAttribute } from './subject';
+} from '../util/der-reader.js';
+import { SubjectAttribute } from './subject.js';
 
 /**
  * PKCS#10 certificate requests (RFC 2986) as `POST /certificates/enrollments` takes them, checked against

@@ -1,9 +1,9 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { CertificateAuthority } from '../keys';
-import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model';
-import { SandboxState } from '../state';
-import { addMonths } from '../util/time';
+import { CertificateAuthority } from '../keys.js';
+import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model.js';
+import { SandboxState } from '../state.js';
+import { addMonths } from '../util/time.js';
 import {
   authorityKeyIdentifier,
   basicConstraints,
@@ -12,8 +12,8 @@ import {
   keyUsage,
   rsaSignedCertificate,
   subjectKeyIdentifier,
-} from '../util/x509';
-import { enrollmentData, subjectName } from './subject';
+} from '../util/x509.js';
+import { enrollmentData, subjectName } from './subject.js';
 
 /** Issuing KSeF certificates: limits, the asynchronous processing of requests, and the certificates themselves. */
 

@@ -1,14 +1,14 @@
 import { Router } from 'express';
-import { AuthorizedCall, Caller, protectedBy, query } from '../http/endpoint';
-import { gone, ksef } from '../http/errors';
-import { CERTIFICATE_NAME, CERTIFICATE_STATUSES, CertificateEnrollment, contextNip, KSEF_CERTIFICATE_TYPES, KsefCertificate } from '../model';
-import { SandboxState } from '../state';
-import { CERTIFICATE_SERIAL, REFERENCE_NUMBER } from '../util/ids';
-import { ksefDateTime } from '../util/time';
-import { BodyReader } from '../util/validate';
-import { readCertificateRequest } from './csr';
-import { certificateLimits, certificateStatus, ENROLLMENT_STATUS, submitEnrollment } from './issuing';
-import { enrollmentData, subjectDifferences } from './subject';
+import { AuthorizedCall, Caller, protectedBy, query } from '../http/endpoint.js';
+import { gone, ksef } from '../http/errors.js';
+import { CERTIFICATE_NAME, CERTIFICATE_STATUSES, CertificateEnrollment, contextNip, KSEF_CERTIFICATE_TYPES, KsefCertificate } from '../model.js';
+import { SandboxState } from '../state.js';
+import { CERTIFICATE_SERIAL, REFERENCE_NUMBER } from '../util/ids.js';
+import { ksefDateTime } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
+import { readCertificateRequest } from './csr.js';
+import { certificateLimits, certificateStatus, ENROLLMENT_STATUS, submitEnrollment } from './issuing.js';
+import { enrollmentData, subjectDifferences } from './subject.js';
 
 /**
  * KSeF certificates (`/certificates/*`, certyfikaty-KSeF.md): limits, enrollment data, requests with a

@@ -1,5 +1,5 @@
-import * as der from '../util/der';
-import { name } from '../util/x509';
+import * as der from '../util/der.js';
+import { name } from '../util/x509.js';
 
 /**
  * The subject a KSeF certificate is issued to: `GET /certificates/enrollments/data` returns it, the CSR

@@ -1,20 +1,20 @@
 import express, { Express, NextFunction, Request, RequestHandler, Response, Router } from 'express';
-import { adminRoutes } from '../admin/routes';
-import { ksefTokenRoutes } from '../auth/ksef-tokens';
-import { publicKeyRoutes } from '../auth/public-keys';
-import { authRoutes } from '../auth/routes';
-import { certificateRoutes } from '../certificates/routes';
-import { invoiceRoutes } from '../invoices/routes';
-import { Fa3SchemaValidator } from '../invoices/xsd';
-import { limitRoutes } from '../limits/routes';
-import { batchSessionRoutes } from '../sessions/batch';
-import { sweep } from '../sessions/lifecycle';
-import { onlineSessionRoutes } from '../sessions/online';
-import { sessionStatusRoutes } from '../sessions/status';
-import { SandboxState } from '../state';
-import { ProblemError } from './errors';
-import { sendError, sendProblemError, sendTooManyRequests } from './respond';
-import { storageRoutes } from './storage';
+import { adminRoutes } from '../admin/routes.js';
+import { ksefTokenRoutes } from '../auth/ksef-tokens.js';
+import { publicKeyRoutes } from '../auth/public-keys.js';
+import { authRoutes } from '../auth/routes.js';
+import { certificateRoutes } from '../certificates/routes.js';
+import { invoiceRoutes } from '../invoices/routes.js';
+import { Fa3SchemaValidator } from '../invoices/xsd.js';
+import { limitRoutes } from '../limits/routes.js';
+import { batchSessionRoutes } from '../sessions/batch.js';
+import { sweep } from '../sessions/lifecycle.js';
+import { onlineSessionRoutes } from '../sessions/online.js';
+import { sessionStatusRoutes } from '../sessions/status.js';
+import { SandboxState } from '../state.js';
+import { ProblemError } from './errors.js';
+import { sendError, sendProblemError, sendTooManyRequests } from './respond.js';
+import { storageRoutes } from './storage.js';
 
 const STATUS_TITLES: Record<number, string> = {
   500: 'Internal Server Error',

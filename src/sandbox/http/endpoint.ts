@@ -1,11 +1,11 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { verifyJwt } from '../jwt';
-import { AuthOperation, ContextIdentifier, contextKey, IssuedJwt, JwtKind, Permission, TokenPermission } from '../model';
-import { RateLimitGroup } from '../options';
-import { SandboxState } from '../state';
-import { clientIp, ipAllowed } from '../util/ip';
-import { forbidden, ksef, unauthorized } from './errors';
-import { sendTooManyRequests } from './respond';
+import { verifyJwt } from '../jwt.js';
+import { AuthOperation, ContextIdentifier, contextKey, IssuedJwt, JwtKind, Permission, TokenPermission } from '../model.js';
+import { RateLimitGroup } from '../options.js';
+import { SandboxState } from '../state.js';
+import { clientIp, ipAllowed } from '../util/ip.js';
+import { forbidden, ksef, unauthorized } from './errors.js';
+import { sendTooManyRequests } from './respond.js';
 
 export interface Caller {
   op: AuthOperation;

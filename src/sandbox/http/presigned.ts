@@ -1,7 +1,7 @@
 import type { Request } from 'express';
-import { SandboxState } from '../state';
-import { hmacSha256 } from '../util/crypto';
-import { ksefDateTimeSeconds } from '../util/time';
+import { SandboxState } from '../state.js';
+import { hmacSha256 } from '../util/crypto.js';
+import { ksefDateTimeSeconds } from '../util/time.js';
 
 /**
  * Pre-signed storage links in the style of Azure SAS (`sv`, `se`, `sr`, `sp`, `sig`): absolute, usable

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
-import { SandboxState } from '../state';
-import { sha256Base64 } from '../util/crypto';
-import { ksefDateTime } from '../util/time';
-import { KsefError, ProblemError } from './errors';
+import { SandboxState } from '../state.js';
+import { sha256Base64 } from '../util/crypto.js';
+import { ksefDateTime } from '../util/time.js';
+import { KsefError, ProblemError } from './errors.js';
 
 const instanceOf = (req: Request) => req.originalUrl.split('?')[0];
 

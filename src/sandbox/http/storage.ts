@@ -1,9 +1,9 @@
 import express, { Response, Router } from 'express';
-import { invoiceUpo } from '../invoices/upo';
-import { storePart } from '../sessions/batch';
-import { SandboxState } from '../state';
-import { checkPresigned, LinkCheck, Permission } from './presigned';
-import { sendXml } from './respond';
+import { invoiceUpo } from '../invoices/upo.js';
+import { storePart } from '../sessions/batch.js';
+import { SandboxState } from '../state.js';
+import { checkPresigned, LinkCheck, Permission } from './presigned.js';
+import { sendXml } from './respond.js';
 
 /**
  * The "blob storage" behind pre-signed links: session and invoice UPO downloads, batch part uploads,

@@ -1,7 +1,7 @@
-import { InvoiceFacts, InvoiceType, PartyIdentifier } from '../model';
-import { NIP } from '../util/ids';
-import { isCalendarDate } from '../util/time';
-import { childOf, childrenOf, parseXml, XmlElement, XmlSyntaxError } from '../util/xml';
+import { InvoiceFacts, InvoiceType, PartyIdentifier } from '../model.js';
+import { NIP } from '../util/ids.js';
+import { isCalendarDate } from '../util/time.js';
+import { childOf, childrenOf, parseXml, XmlElement, XmlSyntaxError } from '../util/xml.js';
 
 /**
  * The structural checks KSeF makes on every FA(3) document before (or without) the XSD: UTF-8 without a

@@ -1,9 +1,9 @@
-import { ksef } from '../http/errors';
-import { contextKey, InvoiceRecord, InvoiceType } from '../model';
-import { SandboxState } from '../state';
-import { KSEF_NUMBER, NIP } from '../util/ids';
-import { addMonths, ksefDateTime, parseApiDateTime, warsawDay } from '../util/time';
-import { BodyReader } from '../util/validate';
+import { ksef } from '../http/errors.js';
+import { contextKey, InvoiceRecord, InvoiceType } from '../model.js';
+import { SandboxState } from '../state.js';
+import { KSEF_NUMBER, NIP } from '../util/ids.js';
+import { addMonths, ksefDateTime, parseApiDateTime, warsawDay } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
 
 /** Invoice metadata (PROTOCOL.md §8.2): filters shared by queries and exports, selection, and the JSON shape. */
 

@@ -1,9 +1,9 @@
-import { ContextIdentifier, contextNip, InvoiceFacts, InvoiceRecord, InvoiceStatus, InvoicingMode } from '../model';
-import { SandboxState } from '../state';
-import { sha256Base64 } from '../util/crypto';
-import { warsawDay } from '../util/time';
-import { readFa3 } from './fa3';
-import { Fa3SchemaValidator } from './xsd';
+import { ContextIdentifier, contextNip, InvoiceFacts, InvoiceRecord, InvoiceStatus, InvoicingMode } from '../model.js';
+import { SandboxState } from '../state.js';
+import { sha256Base64 } from '../util/crypto.js';
+import { warsawDay } from '../util/time.js';
+import { readFa3 } from './fa3.js';
+import { Fa3SchemaValidator } from './xsd.js';
 
 /**
  * What happens to one invoice file after it was received (online or from a batch package): file checks,

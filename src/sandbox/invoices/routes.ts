@@ -1,18 +1,18 @@
 import { Router } from 'express';
 import { gzipSync, zipSync } from 'fflate';
-import { protectedBy, query } from '../http/endpoint';
-import { gone, KsefError, ksef } from '../http/errors';
-import { presign } from '../http/presigned';
-import { sendXml } from '../http/respond';
-import { ContextIdentifier, contextKey, ExportJob, StatusInfo } from '../model';
-import { readEncryption, unwrapSessionKey } from '../sessions/common';
-import { SandboxState } from '../state';
-import { aesEncrypt, sha256Base64 } from '../util/crypto';
-import { KSEF_NUMBER, REFERENCE_NUMBER } from '../util/ids';
-import { tar } from '../util/tar';
-import { ksefDateTime } from '../util/time';
-import { BodyReader } from '../util/validate';
-import { canRead, InvoiceQuery, metadataJson, readInvoiceQuery, selectInvoices } from './metadata';
+import { protectedBy, query } from '../http/endpoint.js';
+import { gone, KsefError, ksef } from '../http/errors.js';
+import { presign } from '../http/presigned.js';
+import { sendXml } from '../http/respond.js';
+import { ContextIdentifier, contextKey, ExportJob, StatusInfo } from '../model.js';
+import { readEncryption, unwrapSessionKey } from '../sessions/common.js';
+import { SandboxState } from '../state.js';
+import { aesEncrypt, sha256Base64 } from '../util/crypto.js';
+import { KSEF_NUMBER, REFERENCE_NUMBER } from '../util/ids.js';
+import { tar } from '../util/tar.js';
+import { ksefDateTime } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
+import { canRead, InvoiceQuery, metadataJson, readInvoiceQuery, selectInvoices } from './metadata.js';
 
 /** Retrieval (PROTOCOL.md §8): download by KSeF number, metadata queries, exports. */
 

@@ -1,10 +1,10 @@
-import { ContextIdentifier, FA3_FORM, InvoiceFacts, InvoiceRecord, InvoicingMode } from '../model';
-import { SandboxState } from '../state';
-import { sha256Base64 } from '../util/crypto';
-import { NIP } from '../util/ids';
-import { isCalendarDate, parseApiDateTime, warsawDay } from '../util/time';
-import { readFa3 } from './fa3';
-import { businessKey, effectiveInvoicingMode, indexByHash, store } from './pipeline';
+import { ContextIdentifier, FA3_FORM, InvoiceFacts, InvoiceRecord, InvoicingMode } from '../model.js';
+import { SandboxState } from '../state.js';
+import { sha256Base64 } from '../util/crypto.js';
+import { NIP } from '../util/ids.js';
+import { isCalendarDate, parseApiDateTime, warsawDay } from '../util/time.js';
+import { readFa3 } from './fa3.js';
+import { businessKey, effectiveInvoicingMode, indexByHash, store } from './pipeline.js';
 
 /**
  * Seeding invoices straight into storage (admin API), e.g. thousands of purchase invoices for sync tests.

@@ -1,6 +1,6 @@
-import { ContextIdentifier, InvoiceRecord, Session, UpoPage } from '../model';
-import { SandboxState } from '../state';
-import { warsawDateTime } from '../util/time';
+import { ContextIdentifier, InvoiceRecord, Session, UpoPage } from '../model.js';
+import { SandboxState } from '../state.js';
+import { warsawDateTime } from '../util/time.js';
 
 /**
  * UPO v4-3 (PROTOCOL.md §12), valid against upo-v4-3.xsd: the receiving party must be exactly

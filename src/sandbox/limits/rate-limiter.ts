@@ -1,4 +1,4 @@
-import { RATE_LIMIT_GROUPS, RateLimitGroup, RateLimitSetting, RateLimitTable, RateLimitValues } from '../options';
+import { RATE_LIMIT_GROUPS, RateLimitGroup, RateLimitSetting, RateLimitTable, RateLimitValues } from '../options.js';
 
 /** The published limits (PROTOCOL.md §11; identical on TEST since 2.5.0). */
 export const PUBLISHED_RATE_LIMITS: Required<Record<RateLimitGroup, RateLimitValues>> = {

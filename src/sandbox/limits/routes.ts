@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { open, protectedBy } from '../http/endpoint';
-import { MAX_INVOICE_BYTES, MAX_INVOICE_WITH_ATTACHMENT_BYTES, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline';
-import { RATE_LIMIT_GROUPS } from '../options';
-import { SandboxState } from '../state';
-import { NIP } from '../util/ids';
-import { BodyReader } from '../util/validate';
+import { open, protectedBy } from '../http/endpoint.js';
+import { MAX_INVOICE_BYTES, MAX_INVOICE_WITH_ATTACHMENT_BYTES, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { RATE_LIMIT_GROUPS } from '../options.js';
+import { SandboxState } from '../state.js';
+import { NIP } from '../util/ids.js';
+import { BodyReader } from '../util/validate.js';
 
 /** `GET /rate-limits`, `GET /limits/context` and the TEST-only attachment switch `POST /testdata/attachment[/revoke]`. */
 

@@ -1,17 +1,17 @@
 import { Router } from 'express';
 import { gunzipSync, unzipSync } from 'fflate';
-import { protectedBy } from '../http/endpoint';
-import { ksef } from '../http/errors';
-import { presign } from '../http/presigned';
-import { examineInvoice, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline';
-import { Fa3SchemaValidator } from '../invoices/xsd';
-import { BatchPart, InvoiceRecord, Session } from '../model';
-import { SandboxState } from '../state';
-import { aesDecrypt, sha256Base64 } from '../util/crypto';
-import { ArchiveEntry, untar } from '../util/tar';
-import { BodyReader } from '../util/validate';
-import { findSession, newSession, readEncryption, readFormCode, unwrapSessionKey } from './common';
-import { BATCH_STATUS, isTimedOut, scheduleCompletion, setStatus, settleInvoice, timeOutBatch } from './lifecycle';
+import { protectedBy } from '../http/endpoint.js';
+import { ksef } from '../http/errors.js';
+import { presign } from '../http/presigned.js';
+import { examineInvoice, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { Fa3SchemaValidator } from '../invoices/xsd.js';
+import { BatchPart, InvoiceRecord, Session } from '../model.js';
+import { SandboxState } from '../state.js';
+import { aesDecrypt, sha256Base64 } from '../util/crypto.js';
+import { ArchiveEntry, untar } from '../util/tar.js';
+import { BodyReader } from '../util/validate.js';
+import { findSession, newSession, readEncryption, readFormCode, unwrapSessionKey } from './common.js';
+import { BATCH_STATUS, isTimedOut, scheduleCompletion, setStatus, settleInvoice, timeOutBatch } from './lifecycle.js';
 
 /** Batch sessions (PROTOCOL.md §5): declared parts, raw uploads to pre-signed URLs, close, unpack, judge. */
 

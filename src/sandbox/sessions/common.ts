@@ -1,10 +1,10 @@
-import { Caller } from '../http/endpoint';
-import { ksef } from '../http/errors';
-import { KeyStore } from '../keys';
-import { FA3_FORM, FormCode, Session, SessionType } from '../model';
-import { SandboxState } from '../state';
-import { rsaOaepDecrypt } from '../util/crypto';
-import { BodyReader } from '../util/validate';
+import { Caller } from '../http/endpoint.js';
+import { ksef } from '../http/errors.js';
+import { KeyStore } from '../keys.js';
+import { FA3_FORM, FormCode, Session, SessionType } from '../model.js';
+import { SandboxState } from '../state.js';
+import { rsaOaepDecrypt } from '../util/crypto.js';
+import { BodyReader } from '../util/validate.js';
 
 /** Request pieces shared by online and batch sessions. */
 

@@ -1,7 +1,7 @@
-import { decide, Examination } from '../invoices/pipeline';
-import { sessionUpoPages } from '../invoices/upo';
-import { InvoiceRecord, Session, StatusInfo } from '../model';
-import { SandboxState } from '../state';
+import { decide, Examination } from '../invoices/pipeline.js';
+import { sessionUpoPages } from '../invoices/upo.js';
+import { InvoiceRecord, Session, StatusInfo } from '../model.js';
+import { SandboxState } from '../state.js';
 
 /** Session statuses (open-api.json SessionStatusResponse.status) and how sessions move between them. */
 

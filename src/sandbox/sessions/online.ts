@@ -1,15 +1,15 @@
 import { Router } from 'express';
-import { protectedBy } from '../http/endpoint';
-import { ksef } from '../http/errors';
-import { examineInvoice, Examination, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline';
-import { Fa3SchemaValidator } from '../invoices/xsd';
-import { InvoiceRecord, Session } from '../model';
-import { SandboxState } from '../state';
-import { aesDecrypt, sha256Base64 } from '../util/crypto';
-import { ksefDateTime } from '../util/time';
-import { BodyReader } from '../util/validate';
-import { findSession, newSession, readEncryption, readFormCode, SESSION_PERMISSIONS, unwrapSessionKey } from './common';
-import { closeOnlineSession, ONLINE_STATUS, settleInvoice } from './lifecycle';
+import { protectedBy } from '../http/endpoint.js';
+import { ksef } from '../http/errors.js';
+import { examineInvoice, Examination, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { Fa3SchemaValidator } from '../invoices/xsd.js';
+import { InvoiceRecord, Session } from '../model.js';
+import { SandboxState } from '../state.js';
+import { aesDecrypt, sha256Base64 } from '../util/crypto.js';
+import { ksefDateTime } from '../util/time.js';
+import { BodyReader } from '../util/validate.js';
+import { findSession, newSession, readEncryption, readFormCode, SESSION_PERMISSIONS, unwrapSessionKey } from './common.js';
+import { closeOnlineSession, ONLINE_STATUS, settleInvoice } from './lifecycle.js';
 
 /** Interactive sessions (PROTOCOL.md §4): open, send, close; invoices are judged asynchronously. */
 

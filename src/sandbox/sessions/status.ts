@@ -1,16 +1,16 @@
 import type { Request } from 'express';
 import { Router } from 'express';
-import { continuationHeader, protectedBy, query } from '../http/endpoint';
-import { ksef } from '../http/errors';
-import { DOWNLOAD_LINK_TTL_MS, presign } from '../http/presigned';
-import { sendXml } from '../http/respond';
-import { invoiceUpo } from '../invoices/upo';
-import { InvoiceRecord, Session, StatusInfo } from '../model';
-import { SandboxState } from '../state';
-import { compareKeys } from '../util/continuation';
-import { KSEF_NUMBER, REFERENCE_NUMBER } from '../util/ids';
-import { ksefDateTime, parseApiDateTime } from '../util/time';
-import { canSee, findSession } from './common';
+import { continuationHeader, protectedBy, query } from '../http/endpoint.js';
+import { ksef } from '../http/errors.js';
+import { DOWNLOAD_LINK_TTL_MS, presign } from '../http/presigned.js';
+import { sendXml } from '../http/respond.js';
+import { invoiceUpo } from '../invoices/upo.js';
+import { InvoiceRecord, Session, StatusInfo } from '../model.js';
+import { SandboxState } from '../state.js';
+import { compareKeys } from '../util/continuation.js';
+import { KSEF_NUMBER, REFERENCE_NUMBER } from '../util/ids.js';
+import { ksefDateTime, parseApiDateTime } from '../util/time.js';
+import { canSee, findSession } from './common.js';
 
 /** Session status, invoice lists and UPO downloads (PROTOCOL.md §4.5–4.8). */
 

@@ -1,5 +1,5 @@
-import { ksef } from '../http/errors';
-import { hmacSha256 } from './crypto';
+import { ksef } from '../http/errors.js';
+import { hmacSha256 } from './crypto.js';
 
 export type CursorKey = ReadonlyArray<string | number>;
 

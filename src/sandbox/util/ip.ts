@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { AllowedIps } from '../model';
+import { AllowedIps } from '../model.js';
 
 /** The address KSeF "sees": the socket peer, IPv4-mapped IPv6 unwrapped. */
 export function clientIp(req: Request): string {

@@ -1,6 +1,6 @@
-import { ksef } from '../http/errors';
-import { isBase64 } from './crypto';
-import { parseApiDateTime } from './time';
+import { ksef } from '../http/errors.js';
+import { isBase64 } from './crypto.js';
+import { parseApiDateTime } from './time.js';
 
 interface Presence {
   required?: boolean;

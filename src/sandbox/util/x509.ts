@@ -1,6 +1,6 @@
 import { createHash, KeyObject, sign } from 'node:crypto';
-import * as der from './der';
-import { children, readBitStringBytes, readDer } from './der-reader';
+import * as der from './der.js';
+import { children, readBitStringBytes, readDer } from './der-reader.js';
 
 /** X.509 v3 certificates signed by one of the sandbox's RSA keys (RFC 5280). */
 

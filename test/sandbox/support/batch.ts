@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import got from 'got';
 import { zipSync } from 'fflate';
-import { aesEncrypt, IndependentKsefClient, SessionKeys, sha256Base64 } from './independent-client';
+import { aesEncrypt, IndependentKsefClient, SessionKeys, sha256Base64 } from './independent-client.js';
 
 /** Building and sending batch packages as PROTOCOL.md §5 describes. */
 

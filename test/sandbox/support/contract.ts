@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import Ajv, { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Hooks } from 'got';
-import { sharedPath } from '../../support/shared';
+import { sharedPath } from '../../support/shared.js';
 
 /**
  * Checks HTTP exchanges against the official KSeF OpenAPI document (../shared/ksef/official/open-api.json):

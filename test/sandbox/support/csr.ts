@@ -1,6 +1,6 @@
 import { constants, KeyObject, sign } from 'node:crypto';
-import { SUBJECT_ATTRIBUTES } from '../../../src/sandbox/certificates/subject';
-import * as der from '../../../src/sandbox/util/der';
+import { SUBJECT_ATTRIBUTES } from '../../../src/sandbox/certificates/subject.js';
+import * as der from '../../../src/sandbox/util/der.js';
 
 /**
  * PKCS#10 certificate requests (RFC 2986) built the way a KSeF client builds them from

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import got, { OptionsOfBufferResponseBody, Response } from 'got';
-import { RunningSandbox, SandboxOptions, startSandbox } from '../../../src/sandbox';
-import { readSample, sampleNames } from '../../support/shared';
-import { contract } from './contract';
-import { IndependentKsefClient, SessionKeys, Tokens } from './independent-client';
+import { RunningSandbox, SandboxOptions, startSandbox } from '../../../src/sandbox/index.js';
+import { readSample, sampleNames } from '../../support/shared.js';
+import { contract } from './contract.js';
+import { IndependentKsefClient, SessionKeys, Tokens } from './independent-client.js';
 
 /** Starting sandboxes for tests, with every KSeF exchange checked against the official contract. */
 
