@@ -7,8 +7,56 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness and readiness (database reachable) */
+        /** Liveness (the database answers) */
         get: operations["getStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness - database, migrations, Chromium launchable, each KSeF environment in use reachable
+         * @description For an orchestrator's readiness probe, so public. Every check runs each time, in parallel:
+         *     `database` (answers within 2 s), `migrations` (every migration this version knows is applied),
+         *     `chromium` (a browser is up, or its executable is there to start one; none is started for this) and
+         *     `ksef:<environment>` for each environment some company keeps KSeF credentials for (one unauthenticated
+         *     call within 3 s). Messages name no host or credential; why a check failed is in the server's log.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics - requests, KSeF calls, the outbox, sync lag, PDF renders, the process
+         * @description The Prometheus text format (prom-client). `http_request_duration_seconds` {operationId, status},
+         *     `fastksef_ksef_request_duration_seconds` {environment, endpoint, status},
+         *     `fastksef_pdf_render_duration_seconds` {outcome}; read from the database at each scrape, over every
+         *     company: `fastksef_outbox_invoices` {environment, status}, `fastksef_outbox_oldest_queued_seconds`
+         *     {environment}, `fastksef_sync_lag_seconds` {environment, subject_type}; and prom-client's process metrics.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -658,6 +706,28 @@ export interface components {
             kind: "postgres" | "pglite";
             latencyMs?: number | null;
         };
+        ReadinessResponse: {
+            /** @enum {string} */
+            status: "ready" | "not_ready";
+            checks: components["schemas"]["ReadinessCheck"][];
+        };
+        ReadinessCheck: {
+            /**
+             * @description `database`, `migrations`, `chromium` or `ksef:<environment>`.
+             * @example ksef:test
+             */
+            name: string;
+            ok: boolean;
+            /** @example KSeF test answered */
+            message: string;
+            durationMs: number;
+        };
+        /**
+         * @example # HELP fastksef_outbox_invoices Invoices of the outbox, every company
+         *     # TYPE fastksef_outbox_invoices gauge
+         *     fastksef_outbox_invoices{environment="test",status="queued"} 0
+         */
+        PrometheusText: string;
         OpenApiDocument: {
             openapi: string;
             info: {
@@ -1807,6 +1877,59 @@ export interface operations {
                     "application/json": components["schemas"]["StatusResponse"];
                 };
             };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check passed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+            /** @description At least one check failed (`ok` false names it). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessResponse"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["PrometheusText"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getOpenApiDocument: {

@@ -4,6 +4,8 @@ import type { operations } from './api.js';
 
 export const operationIds = [
   'getStatus',
+  'getReadiness',
+  'getMetrics',
   'getOpenApiDocument',
   'getSwaggerUi',
   'validateInvoice',
@@ -38,7 +40,7 @@ export const operationIds = [
 export type OperationId = (typeof operationIds)[number];
 
 /** Operations with `security: []`: no credentials needed. */
-export const publicOperationIds: readonly OperationId[] = ['getStatus', 'getOpenApiDocument', 'getSwaggerUi'];
+export const publicOperationIds: readonly OperationId[] = ['getStatus', 'getReadiness', 'getOpenApiDocument', 'getSwaggerUi'];
 
 type Op<K extends OperationId> = operations[K];
 type Content<R> = R extends { content: infer C } ? C[keyof C] : undefined;
@@ -70,8 +72,12 @@ export type OperationHandler<K extends OperationId, Ctx> = (request: OperationRe
 
 /** One handler per operationId; `Ctx` is what the HTTP layer passes (the caller, services). */
 export interface OperationHandlers<Ctx> {
-  /** GET /status — Liveness and readiness (database reachable) */
+  /** GET /status — Liveness (the database answers) */
   getStatus: OperationHandler<'getStatus', Ctx>;
+  /** GET /status/ready — Readiness - database, migrations, Chromium launchable, each KSeF environment in use reachable */
+  getReadiness: OperationHandler<'getReadiness', Ctx>;
+  /** GET /metrics — Prometheus metrics - requests, KSeF calls, the outbox, sync lag, PDF renders, the process */
+  getMetrics: OperationHandler<'getMetrics', Ctx>;
   /** GET /openapi.json — This contract as JSON */
   getOpenApiDocument: OperationHandler<'getOpenApiDocument', Ctx>;
   /** GET /swagger — Swagger UI (served from local assets, works offline) */

@@ -43,7 +43,7 @@ async function main() {
     KSEF_TEST_URL: sandbox.apiUrl,
     KSEF_RATE_LIMITS: 'off',
   });
-  const server = await startServer({ config, logger: createLogger(process.env.LOG_LEVEL ? {} : { level: 'warn' }) });
+  const server = await startServer({ config, logger: createLogger({ level: process.env.LOG_LEVEL ? config.logLevel : 'warn' }) });
 
   const stop = async (signal: string) => {
     process.stdout.write(`\nStopping the demo (${signal})\n`);

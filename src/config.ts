@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type LogLevel, logLevels } from './logger.js';
 
 /** Everything the server reads from the environment, read once at start. The README's configuration table lists these. */
 export interface AppConfig {
@@ -25,7 +26,8 @@ export interface AppConfig {
     companyNip: string | undefined;
     companyName: string | undefined;
   };
-  logRequests: boolean;
+  /** `LOG_LEVEL`: pino's level names. */
+  logLevel: LogLevel;
   ksef: KsefConfig;
 }
 
@@ -160,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       companyNip: env.COMPANY_NIP || undefined,
       companyName: env.COMPANY_NAME || undefined,
     },
-    logRequests: env.LOG_REQUESTS === '1',
+    logLevel: logLevel(env.LOG_LEVEL),
     ksef: {
       baseUrls: {
         test: url(env.KSEF_TEST_URL, OFFICIAL_HOSTS.test, 'KSEF_TEST_URL'),
@@ -182,6 +184,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       outboxBatchThreshold: env.OUTBOX_BATCH_THRESHOLD ? int(env.OUTBOX_BATCH_THRESHOLD, 0, 'OUTBOX_BATCH_THRESHOLD') : undefined,
     },
   };
+}
+
+function logLevel(value: string | undefined): LogLevel {
+  if (!value) return 'info';
+  if ((logLevels as readonly string[]).includes(value)) return value as LogLevel;
+  throw new Error(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${value}"`);
 }
 
 /** `TRUST_PROXY`: unset/false → none; true; a hop count; or express's list of addresses and subnets. */

@@ -1,35 +1,73 @@
 /**
- * JSON-lines logger. Fields whose names look secret are masked before anything is written, so a
- * KSeF token or password passed by mistake never reaches the log.
+ * pino, JSON lines in pino's shape (`level`, `time`, `pid`, `hostname`, `msg`). Call it pino's way,
+ * fields first: `logger.warn({ environment }, 'message')` (pino's types refuse a message followed by fields).
+ *
+ * No secret reaches the log: every field whose name looks secret is masked at any depth, in what a call
+ * logs and in child bindings, before it is written. pino's own `redact` is path-based, so it cannot promise
+ * that for fields nobody thought of; it masks the credential headers of a logged `req` / `res`, which pino's
+ * standard serializers reduce to method, URL and headers (never the raw headers or the body).
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+import { types } from 'node:util';
+import pino, { type DestinationStream } from 'pino';
 
-export interface Logger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type Logger = pino.Logger;
 
-const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export const logLevels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof logLevels)[number];
+
 const secretName = /pass(word)?|secret|token|authorization|private.?key|cookie/i;
+const REDACTED = '[redacted]';
+/** Deeper than this, a value is not written at all (it cannot be inspected for secrets at no cost). */
+const MAX_DEPTH = 10;
+const HEADER_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'];
 
-export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 5 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+/** `value` with every field named like a secret masked, at any depth; Errors keep type, message and stack. */
+function redactSecrets(value: unknown, depth = 0): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return '[too deep]';
+  if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
+  if (value instanceof Date) return value;
+  if (types.isNativeError(value)) return redactSecrets(pino.stdSerializers.err(value), depth);
+  if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1));
+  // An object that serializes itself (got's options, a URL) is masked in the shape it would be written in.
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === 'function') return redactSecrets(toJSON.call(value), depth + 1);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = secretName.test(k) ? '[redacted]' : redact(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[k] = secretName.test(k) ? REDACTED : redactSecrets(v, depth + 1);
   return out;
 }
 
-export function createLogger(options: { level?: LogLevel; write?: (line: string) => void } = {}): Logger {
-  const min = levels[options.level ?? ((process.env.LOG_LEVEL as LogLevel) || 'info')] ?? levels.info;
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const log = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) => {
-    if (levels[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...(fields ? (redact(fields) as object) : {}) }));
-  };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+/** What a call logs, masked. `req` and `res` are left to their serializers, whose output `redact` masks. */
+function redactFields(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = secretName.test(k) ? REDACTED : k === 'req' || k === 'res' ? v : redactSecrets(v, 1);
+  return out;
 }
 
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+/** Errors arrive already serialized (see redactSecrets): pino's serializer would serialize them again. */
+const errorSerializer = (value: unknown) => (types.isNativeError(value) ? pino.stdSerializers.err(value) : value);
+
+/** `destination`: where lines go (default stdout, written synchronously so nothing is lost at exit). */
+export function createLogger(options: { level?: LogLevel; destination?: DestinationStream } = {}): Logger {
+  const logger = pino(
+    {
+      level: options.level ?? 'info',
+      formatters: { log: redactFields },
+      serializers: { err: errorSerializer, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
+      redact: { paths: HEADER_PATHS, censor: REDACTED },
+    },
+    options.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+  // pino applies `formatters.bindings` to the root's bindings only: a child's are masked here, and every
+  // child inherits this `child` (pino children are prototype copies of their parent).
+  // (The casts only drop pino's custom-levels generic, which this project does not use.)
+  type Child = (this: Logger, bindings: pino.Bindings, childOptions?: pino.ChildLoggerOptions) => Logger;
+  const child = logger.child as unknown as Child;
+  const maskedChild: Child = function (bindings, childOptions) {
+    return child.call(this, redactFields(bindings), childOptions);
+  };
+  logger.child = maskedChild as unknown as Logger['child'];
+  return logger;
+}
+
+export const silentLogger: Logger = pino({ level: 'silent' });

@@ -4,7 +4,7 @@ import { startServer } from './server.js';
 
 async function main() {
   const config = loadConfig();
-  const logger = createLogger();
+  const logger = createLogger({ level: config.logLevel });
   const server = await startServer({ config, logger });
   if (server.bootstrap.generatedPassword) {
     // Shown once so a newcomer can log in; only its hash is stored.
@@ -13,12 +13,12 @@ async function main() {
         'Set ADMIN_EMAIL and ADMIN_PASSWORD to choose them. This password is not shown again.\n\n',
     );
   }
-  logger.info('Fast KSeF listening', { url: server.url, listening: server.listening, database: server.services.database.kind });
+  logger.info({ url: server.url, listening: server.listening, database: server.services.database.kind }, 'Fast KSeF listening');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info('stopping', { signal });
+    logger.info({ signal }, 'stopping');
     await server.close();
     process.exit(0);
   };

@@ -13,6 +13,7 @@ import { LocalDocuments } from './local/documents.js';
 import { packageVersion } from './package-root.js';
 import { PdfRenderer } from './local/pdf/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './observability/metrics.js';
 import type { Services } from './services.js';
 import { CompanySettings } from './settings/company-settings.js';
 
@@ -47,14 +48,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await migrateToLatest(database.db);
   const bootstrap = await bootstrapIfEmpty(database.db, config.bootstrap);
 
+  // The operator gauges are read from ksef-proxy when scraped; it is built just below.
+  const metrics: Metrics = new Metrics({ outbox: () => ksef.outboxFigures(), sync: () => ksef.syncFigures() });
+  const ksef = new KsefProxy(database.db, config, logger, { ksefCall: metrics.observeKsefCall });
   const services: Services = {
     database,
     settings: new CompanySettings(database.db),
     users: new Users(database.db),
     // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
-    documents: new LocalDocuments(new PdfRenderer({ idleCloseMs: config.pdfIdleMs })),
-    ksef: new KsefProxy(database.db, config, logger),
+    documents: new LocalDocuments(new PdfRenderer({ idleCloseMs: config.pdfIdleMs, observeRender: metrics.observePdfRender })),
+    ksef,
     logger,
+    metrics,
     spec: loadSpec(),
     version: packageVersion(),
     startedAt: new Date(),

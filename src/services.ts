@@ -3,6 +3,7 @@ import type { DatabaseHandle } from './db/connect.js';
 import type { KsefProxy } from './ksef-proxy/index.js';
 import type { LocalDocuments } from './local/documents.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { CompanySettings } from './settings/company-settings.js';
 
 /** What handlers work with: built once at start by `createServices`, passed down, never global. */
@@ -15,6 +16,8 @@ export interface Services {
   /** The only way to KSeF. */
   ksef: KsefProxy;
   logger: Logger;
+  /** Prometheus metrics of this server (its own registry). */
+  metrics: Metrics;
   spec: Record<string, any>;
   version: string;
   startedAt: Date;

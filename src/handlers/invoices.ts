@@ -22,7 +22,7 @@ export const invoiceHandlers: Handlers = {
     const input = invoiceInput(body, 'body');
     // A draft is built here; the built bytes are what is stored and sent, like XML sent as it is.
     const xml = 'xml' in input ? input.xml : (await buildDraft(input.draft, input.field, environment)).xml;
-    const { ksef, logger } = ctx.services;
+    const { ksef } = ctx.services;
 
     // Nothing is stored or sent unless the invoice passes the local validator.
     const contextNip = await ksef.contextNip(principal.companyId, principal.companyNip, environment);
@@ -63,7 +63,7 @@ export const invoiceHandlers: Handlers = {
       return { status: 200, body: { mode: 'online' as const, ...result } };
     } catch (err) {
       if (!isTransient(err) || err instanceof KsefOutageSimulatedError) throw err;
-      const mapped = toApiError(err, logger);
+      const mapped = toApiError(err, ctx.log);
       throw new ApiError(mapped.status, mapped.code, `${mapped.message}${QUEUED_HINT}`, mapped.details, mapped.extra);
     }
   },

@@ -9,6 +9,7 @@ import { LoginThrottle } from '../accounts/login-throttle.js';
 import { CredentialVerifier, requireApiUser } from './auth.js';
 import { ApiError, errorMiddleware } from './errors.js';
 import { docTypeFromAccept, type RawDocuments, sendRawDocument } from './raw-documents.js';
+import { accessLog, requestMetrics, type RoutedOperation, UNKNOWN_OPERATION } from './request-log.js';
 import { formatDates } from './serialize.js';
 import { toErrorDetails } from './validation-errors.js';
 
@@ -19,6 +20,8 @@ export interface HandlerContext {
   /** The authenticated caller; null only on public operations. */
   principal: import('../accounts/users.js').Principal | null;
   services: Services;
+  /** The request's logger: its lines carry the request id. */
+  log: Logger;
 }
 
 export interface AppOptions {
@@ -33,14 +36,13 @@ export interface AppOptions {
 
 type HandlerResult = { status: number; body?: unknown; headers?: Record<string, string> };
 
-const publicPaths = new Set(['/status', '/openapi.json', '/swagger']);
+const publicPaths = new Set(['/status', '/status/ready', '/openapi.json', '/swagger']);
 const isPublic = (path: string) => publicPaths.has(path) || path.startsWith('/swagger/');
 /** The bulk route carries up to 10,000 invoices: its own body limit. */
 const isBulk = (req: Request) => req.method === 'POST' && /^\/invoices\/[^/]+\/batch$/.test(req.path);
 const hasBody = (req: Request) => Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
 
 export async function createApp(services: Services, handlers: OperationHandlers<HandlerContext>, options: AppOptions) {
-  const { logger } = services;
   const api = new OpenAPIBackend({
     // openapi-backend dereferences its definition in place: give it a copy so /openapi.json stays the contract as written.
     definition: structuredClone(services.spec) as any,
@@ -59,7 +61,8 @@ export async function createApp(services: Services, handlers: OperationHandlers<
   const send = async (req: Request, res: Response, result: HandlerResult) => {
     for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, value);
     if (result.status === 204 || result.body === undefined) return void res.status(result.status).end();
-    if (typeof result.body === 'string') return void res.status(result.status).type('html').send(result.body);
+    // A text body is HTML unless the handler named its type (`/metrics`).
+    if (typeof result.body === 'string') return void res.status(result.status).type(res.get('Content-Type') ?? 'html').send(result.body);
     const body = formatDates(result.body, await services.settings.dateFormatter(req.principal?.companyId ?? null));
     res.status(result.status).json(body);
   };
@@ -76,7 +79,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
       let query = c.request.query ?? {};
       const wanted = raw && query.docType === undefined ? docTypeFromAccept(req, raw) : undefined;
       if (wanted) query = { ...query, docType: wanted };
-      const result = await handler({ params: c.request.params ?? {}, query, body: c.request.requestBody }, { principal: req.principal ?? null, services });
+      const result = await handler({ params: c.request.params ?? {}, query, body: c.request.requestBody }, { principal: req.principal ?? null, services, log: req.log });
       if (raw && result.status === 200 && sendRawDocument(req, res, result.body)) return;
       await send(req, res, result);
     };
@@ -103,12 +106,23 @@ export async function createApp(services: Services, handlers: OperationHandlers<
   });
   await api.init();
   const isRouted = fastRouting(api);
+  const operationOf = (req: Request): RoutedOperation => {
+    const op = api.router.matchOperation({ method: req.method, path: req.path, headers: {} });
+    return op ? { operationId: op.operationId!, route: op.path } : { operationId: UNKNOWN_OPERATION, route: null };
+  };
 
   const verifier = new CredentialVerifier(services.users, new LoginThrottle(services.database.db), options.authCacheTtlMs);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.set('trust proxy', options.trustProxy);
+
+  app.use((req, _res, next) => {
+    req.operation = operationOf(req);
+    next();
+  });
+  app.use(accessLog(services.logger));
+  app.use(requestMetrics(services.metrics.observeRequest));
 
   if (options.onJsonResponse) {
     const inspect = options.onJsonResponse;
@@ -149,7 +163,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
       .catch(next);
   });
 
-  app.use(errorMiddleware(logger as Logger, sendError));
+  app.use(errorMiddleware(sendError));
   return { app, api };
 }
 

@@ -16,6 +16,7 @@ import {
   NOT_FOUND_CODES,
 } from '../ksef-proxy/errors.js';
 import { PdfBusyError, PdfError, PdfTimeoutError } from '../local/pdf/errors.js';
+import type { Logger } from '../logger.js';
 
 export type ErrorBody = components['schemas']['ErrorBody'];
 export type ErrorDetail = components['schemas']['ErrorDetail'];
@@ -77,9 +78,7 @@ function fromKsef(err: KsefError): ApiError {
   return new ApiError(502, 'ksef_error', err.message);
 }
 
-export interface ErrorLogger {
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+export type ErrorLogger = Pick<Logger, 'error'>;
 
 /** The one place where anything thrown becomes an HTTP answer. Unknown errors are logged, never shown. */
 export function toApiError(err: unknown, log: ErrorLogger): ApiError {
@@ -88,7 +87,7 @@ export function toApiError(err: unknown, log: ErrorLogger): ApiError {
   if (err instanceof PdfError) {
     // Never the client's input: Chromium is saturated (worth a retry soon) or down/missing (the operator's to fix).
     const busy = err instanceof PdfBusyError || err instanceof PdfTimeoutError;
-    if (!busy) log.error('PDF engine unavailable', { error: `${err.name}: ${err.message}` });
+    if (!busy) log.error({ error: `${err.name}: ${err.message}` }, 'PDF engine unavailable');
     return busy
       ? new ApiError(503, 'pdf_busy', 'The PDF engine is busy; try again in a few seconds.', undefined, { headers: { 'Retry-After': '5' } })
       : new ApiError(503, 'pdf_unavailable', 'The PDF engine is unavailable right now (the cause has been logged); try again later.');
@@ -116,16 +115,17 @@ export function toApiError(err: unknown, log: ErrorLogger): ApiError {
     case 'charset.unsupported':
       return new ApiError(415, 'unsupported_media_type', 'The request body must be UTF-8 JSON.');
   }
-  log.error('unhandled error', { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack: (err as Error)?.stack });
+  log.error({ error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack: (err as Error)?.stack }, 'unhandled error');
   return new ApiError(500, 'internal_error', 'Something went wrong on our side. It has been logged; please try again.');
 }
 
-export function errorMiddleware(log: ErrorLogger, send: (res: Parameters<ErrorRequestHandler>[2], error: ApiError) => void): ErrorRequestHandler {
-  return (err, _req, res, _next) => {
+/** Logs through the request's own logger (its lines carry the request id). */
+export function errorMiddleware(send: (res: Parameters<ErrorRequestHandler>[2], error: ApiError) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    send(res, toApiError(err, log));
+    send(res, toApiError(err, req.log));
   };
 }

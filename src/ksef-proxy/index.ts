@@ -7,7 +7,7 @@ import { TokenManager } from './transport/auth.js';
 import { KsefClient } from './transport/client.js';
 import { type CredentialsSummary, CredentialsStore } from './credentials/credentials.js';
 import { KsefError, KsefTimeoutError, KsefUnavailableError } from './errors.js';
-import { KsefHttp } from './transport/http.js';
+import { KsefHttp, type KsefCallObserver } from './transport/http.js';
 import { RateLimiter } from './transport/limiter.js';
 import { Outbox } from './sending/outbox.js';
 import { Retrieval } from './retrieval/retrieval.js';
@@ -23,6 +23,7 @@ import type { OfflineCertificateInput } from './credentials/credentials.js';
 import { invoiceLinks } from './sync/relations.js';
 import { listRegister, type RegisterFilter } from './sync/register.js';
 import { InvoiceSync, SyncSchedule } from './sync/sync.js';
+import { environmentsInUse, outboxFigures, syncFigures } from './figures.js';
 
 export * from './errors.js';
 export type { InvoiceFacts, OnlineSendResult } from './sending/send.js';
@@ -36,6 +37,8 @@ export { OfflineCertificateError } from './credentials/offline-certificate.js';
 export { KsefTokenContextError } from './credentials/credentials.js';
 export type { SyncSettings, SyncState, SyncSubjectState } from './sync/sync.js';
 export type { InvoiceLinks } from './sync/relations.js';
+export type { KsefCall, KsefCallObserver, KsefEndpointGroup } from './transport/http.js';
+export type { OutboxFigure, SyncFigure } from './figures.js';
 export type { RegisterFilter } from './sync/register.js';
 
 const ENVIRONMENTS: KsefEnvironmentName[] = ['test', 'demo', 'prod'];
@@ -54,6 +57,19 @@ const simulationView = (environment: KsefEnvironmentName, s: EnvironmentState): 
   since: s.simulationSince,
   offlineMode: s.simulationMode,
 });
+
+export interface Reachability {
+  environment: KsefEnvironmentName;
+  reachable: boolean;
+  latencyMs: number;
+  /** Why not, for the log (it names the configured URL). */
+  error?: string;
+}
+
+/** Told of what ksef-proxy does, for metrics; nothing here may throw. */
+export interface KsefProxyObservers {
+  ksefCall?: KsefCallObserver;
+}
 
 export interface ConnectionReport {
   environment: KsefEnvironmentName;
@@ -89,11 +105,12 @@ export class KsefProxy {
     db: Kysely<Database>,
     config: AppConfig,
     private readonly logger: Logger,
+    observers: KsefProxyObservers = {},
   ) {
     const secrets = SecretBox.load(config.ksef.secretsKey, config.dataDir, logger);
     const limiter = new RateLimiter(config.ksef.rateLimits === 'published');
     const apis = Object.fromEntries(
-      ENVIRONMENTS.map((environment) => [environment, new KsefApi(environment, new KsefHttp({ environment, config: config.ksef, limiter, logger }))]),
+      ENVIRONMENTS.map((environment) => [environment, new KsefApi(environment, new KsefHttp({ environment, config: config.ksef, limiter, logger, observe: observers.ksefCall }))]),
     ) as Record<KsefEnvironmentName, KsefApi>;
     this.credentials = new CredentialsStore(db, secrets);
     this.tokens = new TokenManager({ db, apis, credentials: this.credentials, secrets, logger });
@@ -105,7 +122,7 @@ export class KsefProxy {
     this.availability = new Availability(db, logger);
     // What calls show about KSeF marks the environment (un)available; a failed write must not fail the call.
     this.client.observer = (companyId, environment, available) =>
-      void this.availability.observe(companyId, environment, available).catch((err) => logger.warn('recording KSeF availability failed', { error: (err as Error).message }));
+      void this.availability.observe(companyId, environment, available).catch((err) => logger.warn({ error: (err as Error).message }, 'recording KSeF availability failed'));
     const batches = new BatchSessions(db, this.client, secrets, logger);
     this.offline = new OfflineInvoices(db, this.client, this.credentials, this.availability, sessions, batches, config.ksef, logger);
     this.availability.onOutageEnded = (outage) => this.offline.outageEnded(outage);
@@ -222,6 +239,34 @@ export class KsefProxy {
     return (await this.credentials.get(companyId, environment))?.contextNip ?? companyNip;
   }
 
+  /** The outbox backlog of every company, per environment and status. */
+  outboxFigures() {
+    return outboxFigures(this.db);
+  }
+
+  /** When each subject type last synced successfully, per environment (the least recent over companies). */
+  syncFigures() {
+    return syncFigures(this.db);
+  }
+
+  /**
+   * Whether each environment a company keeps credentials for answers an unauthenticated call (the public
+   * key list) within `timeoutMs`, in one attempt. Changes nothing: a company's availability is its calls'.
+   */
+  async reachability(timeoutMs: number): Promise<Reachability[]> {
+    return Promise.all(
+      (await environmentsInUse(this.db)).map(async (environment): Promise<Reachability> => {
+        const started = Date.now();
+        try {
+          await this.client.apis[environment].publicKeyCertificates('readiness', { timeoutMs });
+          return { environment, reachable: true, latencyMs: Date.now() - started };
+        } catch (err) {
+          return { environment, reachable: false, latencyMs: Date.now() - started, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+
   /** Availability (an unauthenticated call, timed), then authentication when a KSeF token is stored. */
   async connection(companyId: string, environment: KsefEnvironmentName, companyNip: string): Promise<ConnectionReport> {
     const stored = await this.credentials.get(companyId, environment);
@@ -261,7 +306,7 @@ export class KsefProxy {
       report.accessTokenValidUntil = token.validUntil;
     } catch (err) {
       report.message = err instanceof KsefError ? err.message : 'Authentication failed.';
-      this.logger.warn('connection check: authentication failed', { environment, error: (err as Error).message });
+      this.logger.warn({ environment, error: (err as Error).message }, 'connection check: authentication failed');
     }
     return report;
   }

@@ -6,7 +6,7 @@
  */
 import type { components } from '../../generated/api.js';
 import { type Environment, type ValidationIssue, validateFa3 } from './fa3/index.js';
-import { type PdfRenderer, renderInvoicePdf, renderUpoPdf } from './pdf/index.js';
+import { type PdfEngineState, type PdfRenderer, renderInvoicePdf, renderUpoPdf } from './pdf/index.js';
 import { CAPTION_CERTIFICATE, CAPTION_OFFLINE, kodILink, qrPng, qrSvg } from './qr/index.js';
 import { type Lang, RenderInputError, type RenderInvoiceOptions, parseInvoice, renderInvoiceHtml } from './render/index.js';
 
@@ -153,6 +153,11 @@ export class LocalDocuments {
   /** The UPO v4-3 receipt as PDF (A4 landscape); RenderInputError when the XML is not a UPO. */
   upoPdf(upoXml: Buffer, lang?: Lang): Promise<Buffer> {
     return renderUpoPdf(this.pdf, upoXml, { lang });
+  }
+
+  /** Whether a PDF can be rendered now (readiness); never launches Chromium. */
+  pdfEngine(): PdfEngineState {
+    return this.pdf.engineState();
   }
 
   close(): Promise<void> {

@@ -28,7 +28,7 @@ describe('who may call the API', () => {
     expect(res.body.error.code).toBe('unauthorized');
   });
 
-  test.each(['/metrics', '/favicon.ico', '/invoices/test/sync/nothing-here', '/v2/sessions'])('a path no operation has → 404 even without credentials: %s', async (path) => {
+  test.each(['/healthz', '/favicon.ico', '/invoices/test/sync/nothing-here', '/v2/sessions'])('a path no operation has → 404 even without credentials: %s', async (path) => {
     const res = await t.http.get(path);
     expect(res.status).toBe(404);
     expect(res.headers['www-authenticate']).toBeUndefined();

@@ -26,6 +26,8 @@ describe('the contract', () => {
     expect(routes).toEqual(
       expect.arrayContaining([
         'GET /status',
+        'GET /status/ready',
+        'GET /metrics',
         'GET /openapi.json',
         'GET /swagger',
         'POST /invoices/{environment}/send',

@@ -32,7 +32,7 @@ export async function upoValidates(xml: Buffer): Promise<{ valid: boolean; error
 /** Every log line a server wrote, for asserting that no secret ever reaches the log. */
 export class CapturedLog {
   readonly lines: string[] = [];
-  readonly logger: Logger = createLogger({ level: 'debug', write: (line) => this.lines.push(line) });
+  readonly logger: Logger = createLogger({ level: 'debug', destination: { write: (line: string) => void this.lines.push(line.trimEnd()) } });
   get text(): string {
     return this.lines.join('\n');
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import path from 'node:path';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 
 const requireFrom = createRequire(import.meta.url);
 
@@ -31,6 +31,19 @@ export interface ServerProcess {
 
 const repoRoot = path.resolve(import.meta.dirname, '..', '..');
 
+/** The `url` of the start-up log line (pino: `{"level":30,…,"url":"http://…","msg":"Fast KSeF listening"}`). */
+function listeningUrl(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"msg":"Fast KSeF listening"')) continue;
+    try {
+      return (JSON.parse(line) as { url: string }).url;
+    } catch {
+      // the line is not complete yet
+    }
+  }
+  return undefined;
+}
+
 /** `source`: src/main.ts through tsx (tests); `compiled`: dist/src/main.js with plain node (run `make build` first). */
 export async function spawnServer(env: Record<string, string>, entry: 'source' | 'compiled' = 'source'): Promise<ServerProcess> {
   const args = entry === 'source' ? [requireFrom.resolve('tsx/cli'), 'src/main.ts'] : ['dist/src/main.js'];
@@ -46,11 +59,11 @@ export async function spawnServer(env: Record<string, string>, entry: 'source' |
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${chunks.join('')}`)), 60_000);
     const onData = () => {
-      const match = /"message":"Fast KSeF listening","url":"([^"]+)"/.exec(chunks.join(''));
-      if (match) {
+      const url = listeningUrl(chunks.join(''));
+      if (url) {
         clearTimeout(timer);
         child.stdout!.off('data', onData);
-        resolve(match[1]);
+        resolve(url);
       }
     };
     child.stdout!.on('data', onData);

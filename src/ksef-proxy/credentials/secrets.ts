@@ -26,7 +26,7 @@ export class SecretBox {
       fs.mkdirSync(dataDir, { recursive: true });
       try {
         fs.writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-        logger.warn('KSEF_SECRETS_KEY is not set: generated a key for KSeF secrets', { file });
+        logger.warn({ file }, 'KSEF_SECRETS_KEY is not set: generated a key for KSeF secrets');
       } catch (err) {
         // Another process created it first: use theirs.
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -149,7 +149,7 @@ export class OfflineInvoices {
         .where((eb) => eb.or([eb('submission_deadline', 'is', null), eb('submission_deadline', '<', deadline)]))
         .execute();
     }
-    this.logger.info('offline submission deadlines fixed after an outage', { environment, mode, deadline: deadline.toISOString() });
+    this.logger.info({ environment, mode, deadline: deadline.toISOString() }, 'offline submission deadlines fixed after an outage');
   }
 
   /**
@@ -293,7 +293,7 @@ export class OfflineInvoices {
       if (Date.now() - (this.lastPolled.get(ref) ?? 0) < 500) continue;
       this.lastPolled.set(ref, Date.now());
       await this.poll(p.company_id, p.environment, ref).catch((err) =>
-        this.logger.warn('offline status check failed', { environment: p.environment, referenceNumber: ref, error: (err as Error).message }),
+        this.logger.warn({ environment: p.environment, referenceNumber: ref, error: (err as Error).message }, 'offline status check failed'),
       );
     }
 

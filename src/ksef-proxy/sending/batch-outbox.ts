@@ -67,7 +67,7 @@ export class BatchOutbox {
     private readonly logger: Logger,
   ) {
     this.threshold = backlogThreshold(config);
-    this.loop = new WorkerLoop(() => this.work(), config.outboxIntervalMs, (err) => logger.warn('bulk pass failed', { error: err.message }));
+    this.loop = new WorkerLoop(() => this.work(), config.outboxIntervalMs, (err) => logger.warn({ error: err.message }, 'bulk pass failed'));
   }
 
   /**
@@ -93,7 +93,7 @@ export class BatchOutbox {
       )
       select company_id, environment, count(*)::int as n from moved group by company_id, environment`.execute(this.db);
     for (const m of moved.rows) {
-      this.logger.info('an online backlog goes by batch session', { environment: m.environment, invoices: Number(m.n), threshold: this.threshold });
+      this.logger.info({ environment: m.environment, invoices: Number(m.n), threshold: this.threshold }, 'an online backlog goes by batch session');
     }
   }
 
@@ -113,7 +113,7 @@ export class BatchOutbox {
     for (const d of due) {
       if (this.hold && (await this.hold(d.company_id, d.environment))) continue;
       worked += await this.sendOne(d.company_id, d.environment).catch((err) => {
-        this.logger.warn('sending a bulk batch failed', { environment: d.environment, error: (err as Error).message });
+        this.logger.warn({ environment: d.environment, error: (err as Error).message }, 'sending a bulk batch failed');
         return 0;
       });
     }
@@ -140,7 +140,7 @@ export class BatchOutbox {
       if (Date.now() - (this.lastPolled.get(ref) ?? 0) < POLL_EVERY_MS) continue;
       this.lastPolled.set(ref, Date.now());
       worked += await this.poll(s.company_id, s.environment, ref).catch((err) => {
-        this.logger.warn('bulk batch status check failed', { environment: s.environment, referenceNumber: ref, error: (err as Error).message });
+        this.logger.warn({ environment: s.environment, referenceNumber: ref, error: (err as Error).message }, 'bulk batch status check failed');
         return 0;
       });
     }

@@ -139,7 +139,7 @@ export class BatchSessions {
       await this.abandon(lane, session.id, referenceNumber);
       throw new KsefUnavailableError(environment, `Opening the KSeF batch session took too long; the ${lane.name} queue is unchanged. It is sent again.`);
     }
-    this.logger.info(`opened a KSeF batch session for the ${lane.name} queue`, { environment, referenceNumber, invoices: files.length });
+    this.logger.info({ environment, referenceNumber, invoices: files.length }, `opened a KSeF batch session for the ${lane.name} queue`);
 
     this.inFlight.add(referenceNumber);
     try {
@@ -174,7 +174,7 @@ export class BatchSessions {
       const referenceNumber = s.reference_number!;
       if (this.inFlight.has(referenceNumber)) continue;
       await this.recover(s.company_id, s.environment, lane, s.id, referenceNumber).catch((err) =>
-        this.logger.warn(`recovering a ${lane.name} batch failed`, { environment: s.environment, referenceNumber, error: (err as Error).message }),
+        this.logger.warn({ environment: s.environment, referenceNumber, error: (err as Error).message }, `recovering a ${lane.name} batch failed`),
       );
     }
   }
@@ -191,7 +191,7 @@ export class BatchSessions {
   private async recover(companyId: string, environment: KsefEnvironmentName, lane: BatchLane, sessionId: string, referenceNumber: string): Promise<void> {
     const status = await this.client.call(companyId, environment, (api, bearer) => api.sessionStatus(companyId, bearer, referenceNumber));
     if (status.status.code === 100) {
-      this.logger.info(`finishing a ${lane.name} batch a process left unclosed`, { environment, referenceNumber });
+      this.logger.info({ environment, referenceNumber }, `finishing a ${lane.name} batch a process left unclosed`);
       this.inFlight.add(referenceNumber);
       try {
         await this.heartbeat(sessionId);

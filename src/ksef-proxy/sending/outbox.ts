@@ -100,7 +100,7 @@ export class Outbox {
     private readonly logger: Logger,
   ) {
     this.updates = new Batcher(db, (items, connection) => this.writeChanges(items, connection));
-    this.loop = new WorkerLoop(() => this.tick(), config.outboxIntervalMs, (err) => logger.warn('outbox pass failed', { error: err.message }));
+    this.loop = new WorkerLoop(() => this.tick(), config.outboxIntervalMs, (err) => logger.warn({ error: err.message }, 'outbox pass failed'));
   }
 
   /**
@@ -144,7 +144,7 @@ export class Outbox {
     const earlier = await this.earlierAttempt(row);
     if (earlier) {
       // KSeF has it from an attempt whose answer was never recorded (a crash, a lost answer): not sent again.
-      this.logger.info('an earlier attempt reached KSeF: recording it instead of sending again', { environment: row.environment, invoiceId: row.id });
+      this.logger.info({ environment: row.environment, invoiceId: row.id }, 'an earlier attempt reached KSeF: recording it instead of sending again');
       const found = { ...row, ...pendingChange(row.attempt_session_reference!, earlier.referenceNumber, pollAfterMs) };
       return earlier.status.code >= 200 ? this.settle(found, earlier) : this.update(row, pendingChange(row.attempt_session_reference!, earlier.referenceNumber, pollAfterMs));
     }
@@ -287,7 +287,7 @@ export class Outbox {
    * the next pass follows at once (a backlog drains fast); otherwise after the interval.
    */
   async tick(): Promise<number> {
-    if (this.divert) await this.divert().catch((err) => this.logger.warn('moving a backlog to batch sessions failed', { error: (err as Error).message }));
+    if (this.divert) await this.divert().catch((err) => this.logger.warn({ error: (err as Error).message }, 'moving a backlog to batch sessions failed'));
     const queued = await this.claim('queued', { limit: 20 });
     await Promise.all(
       queued.map(async (row) => {
@@ -303,9 +303,9 @@ export class Outbox {
     // long as invoices were being sent; once per interval it covers what came meanwhile in one pass.
     if (this.extraWork && Date.now() - this.extraWorkAt >= this.config.outboxIntervalMs) {
       this.extraWorkAt = Date.now();
-      await this.extraWork().catch((err) => this.logger.warn('periodic pass (offline queue, relations) failed', { error: (err as Error).message }));
+      await this.extraWork().catch((err) => this.logger.warn({ error: (err as Error).message }, 'periodic pass (offline queue, relations) failed'));
     }
-    await this.sessions.closeIdle(this.config.sessionIdleMs).catch((err) => this.logger.warn('closing idle sessions failed', { error: (err as Error).message }));
+    await this.sessions.closeIdle(this.config.sessionIdleMs).catch((err) => this.logger.warn({ error: (err as Error).message }, 'closing idle sessions failed'));
     return queued.length + pending.length;
   }
 
@@ -340,7 +340,7 @@ export class Outbox {
       .where('status', 'in', ['queued', 'pending'])
       .where('next_attempt_at', '>', now)
       .execute()
-      .catch((err) => this.logger.warn('giving back outbox leases failed', { error: (err as Error).message }));
+      .catch((err) => this.logger.warn({ error: (err as Error).message }, 'giving back outbox leases failed'));
   }
 
   private async markSent(row: OutboxRow, ksefNumber: string, sessionReference: string, item: SessionInvoice | null): Promise<OutboxRow> {
@@ -402,7 +402,7 @@ export class Outbox {
   }
 
   private logFailure(what: string, row: OutboxRow, err: unknown) {
-    this.logger.warn(`outbox ${what} failed`, { environment: row.environment, invoiceId: row.id, error: (err as Error).message });
+    this.logger.warn({ environment: row.environment, invoiceId: row.id, error: (err as Error).message }, `outbox ${what} failed`);
   }
 }
 

@@ -71,7 +71,7 @@ export class OnlineSessions {
             })
             .returning('id')
             .executeTakeFirstOrThrow();
-          this.logger.info('opened a KSeF online session', { environment, referenceNumber: ksef.referenceNumber });
+          this.logger.info({ environment, referenceNumber: ksef.referenceNumber }, 'opened a KSeF online session');
           return { id: row.id, referenceNumber: ksef.referenceNumber, key };
         });
       } catch (err) {
@@ -123,7 +123,7 @@ export class OnlineSessions {
         await this.client.call(s.company_id, s.environment, (api, bearer) => api.closeOnlineSession(s.company_id, bearer, s.reference_number!));
       } catch (err) {
         // KSeF closes it on its own at the end of its 12 hours; nothing is lost.
-        this.logger.warn('could not close a KSeF online session', { environment: s.environment, referenceNumber: s.reference_number, error: (err as Error).message });
+        this.logger.warn({ environment: s.environment, referenceNumber: s.reference_number, error: (err as Error).message }, 'could not close a KSeF online session');
       }
     }
     return stale.length;

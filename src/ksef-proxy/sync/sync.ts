@@ -117,7 +117,7 @@ export class InvoiceSync {
     });
     const tracked = job.finally(() => this.jobs.delete(tracked));
     this.jobs.add(tracked);
-    tracked.catch((err) => this.logger.warn('sync run failed', { environment, error: (err as Error).message }));
+    tracked.catch((err) => this.logger.warn({ environment, error: (err as Error).message }, 'sync run failed'));
     await Promise.race([started, job]);
   }
 
@@ -249,14 +249,14 @@ export class InvoiceSync {
         } catch (err) {
           // 21181: KSeF does not offer this subject type to this context; the others still sync (its lastError says why).
           if (!isRejected(err, 21181)) throw err;
-          this.logger.warn('sync: subject type not allowed for this context', { environment, subject });
+          this.logger.warn({ environment, subject }, 'sync: subject type not allowed for this context');
         }
       }
-      this.logger.info('sync done', { environment, ...recorder.counts });
+      this.logger.info({ environment, ...recorder.counts }, 'sync done');
     } catch (err) {
       failure = this.stopping.signal.aborted ? new SyncStoppedError() : (err as Error);
     }
-    await recorder.finish(failure).catch((err) => this.logger.warn('recording the end of a sync failed', { error: (err as Error).message }));
+    await recorder.finish(failure).catch((err) => this.logger.warn({ error: (err as Error).message }, 'recording the end of a sync failed'));
     if (failure) throw failure;
   }
 
@@ -449,7 +449,7 @@ export class SyncSchedule {
         await this.sync.runScheduled(t.company_id, t.context_nip ?? t.nip, t.environment);
         await this.sync.idle(); // one company at a time: KSeF's export limits are per context, ours per process
       } catch (err) {
-        this.logger.warn('scheduled sync failed', { environment: t.environment, error: (err as Error).message });
+        this.logger.warn({ environment: t.environment, error: (err as Error).message }, 'scheduled sync failed');
       }
     }
   }

@@ -62,8 +62,9 @@ export class KsefApi {
     return this.http.baseUrl;
   }
 
-  async publicKeyCertificates(scope: string): Promise<PublicKeyCertificate[]> {
-    const res = await this.http.request({ method: 'GET', path: '/security/public-key-certificates', group: 'auth', scope, retry: 'idempotent' });
+  /** `probe`: one attempt within `timeoutMs` (a reachability check), not the configured retries. */
+  async publicKeyCertificates(scope: string, probe?: { timeoutMs: number }): Promise<PublicKeyCertificate[]> {
+    const res = await this.http.request({ method: 'GET', path: '/security/public-key-certificates', group: 'auth', scope, retry: 'idempotent', probe });
     return res.json<PublicKeyCertificate[]>();
   }
 

@@ -124,7 +124,7 @@ export class TokenManager {
           return access;
         } catch (err) {
           if (!(err instanceof KsefRejectedError)) throw err;
-          this.deps.logger.info('KSeF refused the refresh token; authenticating again', { environment });
+          this.deps.logger.info({ environment }, 'KSeF refused the refresh token; authenticating again');
         }
       }
       const { access, refresh } = await this.authenticate(trx, companyId, environment);
@@ -176,7 +176,7 @@ export class TokenManager {
       await this.sleep(delay);
     }
     const { accessToken, refreshToken } = await api.redeem(companyId, started.authenticationToken.token);
-    this.deps.logger.info('authenticated to KSeF', { environment, contextNip: credentials.contextNip });
+    this.deps.logger.info({ environment, contextNip: credentials.contextNip }, 'authenticated to KSeF');
     return {
       access: { token: accessToken.token, validUntil: new Date(accessToken.validUntil) },
       refresh: { token: refreshToken.token, validUntil: new Date(refreshToken.validUntil) },

@@ -90,7 +90,7 @@ export class Availability {
       const ended = current?.simulation_active && current.simulation_since ? { mode: current.simulation_mode, since: current.simulation_since } : null;
       return { mode, ended };
     });
-    this.logger.info(active ? 'outage simulation switched on' : 'outage simulation switched off', { environment, ...(active ? { mode } : {}) });
+    this.logger.info({ environment, ...(active ? { mode } : {}) }, active ? 'outage simulation switched on' : 'outage simulation switched off');
     if (ended) await this.onOutageEnded({ companyId, environment, ...ended, endedAt: now });
     return this.state(companyId, environment);
   }
@@ -122,7 +122,7 @@ export class Availability {
       });
       this.known.set(key, true);
       if (ended) {
-        this.logger.warn('KSeF is available again', { environment });
+        this.logger.warn({ environment }, 'KSeF is available again');
         await this.onOutageEnded({ companyId, environment, mode: 'offline', since: ended.since, endedAt: now });
       }
       return;
@@ -140,7 +140,7 @@ export class Availability {
         })),
       )
       .execute();
-    this.logger.warn('KSeF marked unavailable', { environment });
+    this.logger.warn({ environment }, 'KSeF marked unavailable');
     this.known.set(key, false);
   }
 

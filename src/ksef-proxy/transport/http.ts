@@ -36,6 +36,8 @@ export interface KsefRequest {
   /** Raw bytes (a batch part upload) instead of `json`. */
   body?: Buffer;
   headers?: Record<string, string>;
+  /** A probe's bounds instead of the configured timeout and attempts. */
+  probe?: { timeoutMs: number };
 }
 
 export interface KsefResponse {
@@ -50,11 +52,35 @@ const agent = { http: new http.Agent({ keepAlive: true, maxSockets: 32 }), https
 
 const CONNECTION_NOT_MADE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/** KSeF's API by what a call is for: a small fixed set, so a metric labelled with it stays small. */
+export const KSEF_ENDPOINT_GROUPS = ['auth', 'security', 'sessions', 'invoices', 'exports', 'upload', 'download', 'other'] as const;
+export type KsefEndpointGroup = (typeof KSEF_ENDPOINT_GROUPS)[number];
+
+/** One HTTP exchange with KSeF (each attempt of a retried call): its HTTP status, or `timeout` / `network_error`. */
+export interface KsefCall {
+  environment: KsefEnvironmentName;
+  endpoint: KsefEndpointGroup;
+  status: string;
+  seconds: number;
+}
+
+/** Told of every exchange with KSeF (metrics); must not throw. */
+export type KsefCallObserver = (call: KsefCall) => void;
+
+/** `/invoices/exports/{ref}` → exports, `/sessions/online/…` → sessions; an absolute URL is a pre-signed part upload. */
+export function endpointGroup(path: string): KsefEndpointGroup {
+  if (/^https?:\/\//.test(path)) return 'upload';
+  const [first, second] = pathOnly(path).split('/').filter(Boolean);
+  if (first === 'invoices' && second === 'exports') return 'exports';
+  return (KSEF_ENDPOINT_GROUPS as readonly string[]).includes(first) ? (first as KsefEndpointGroup) : 'other';
+}
+
 export interface KsefHttpOptions {
   environment: KsefEnvironmentName;
   config: KsefConfig;
   limiter: RateLimiter;
   logger: Logger;
+  observe?: KsefCallObserver;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -71,11 +97,14 @@ export class KsefHttp {
   async request(req: KsefRequest): Promise<KsefResponse> {
     const { config, environment, limiter, logger } = this.options;
     const url = /^https?:\/\//.test(req.path) ? req.path : `${this.baseUrl}${req.path}`;
+    const endpoint = endpointGroup(req.path);
+    const timeoutMs = req.probe?.timeoutMs ?? config.requestTimeoutMs;
+    const maxAttempts = req.probe ? 1 : config.maxAttempts;
     // Whether some attempt may have reached KSeF (answered otherwise than 503/429, or a connection was made).
     let maybeReceived = false;
     for (let attempt = 1; ; attempt++) {
       await limiter.acquire(`${req.scope}|${environment}`, req.group);
-      const started = Date.now();
+      const started = performance.now();
       let failure: Failure;
       try {
         const res = await got(url, {
@@ -83,14 +112,15 @@ export class KsefHttp {
           json: req.json as Record<string, unknown> | undefined,
           body: req.body,
           headers: { Accept: 'application/json', ...(req.bearer ? { Authorization: `Bearer ${req.bearer}` } : {}), ...req.headers },
-          timeout: { request: config.requestTimeoutMs },
+          timeout: { request: timeoutMs },
           agent,
           retry: { limit: 0 },
           throwHttpErrors: false,
           followRedirect: false,
           responseType: 'buffer',
         });
-        logger.debug('ksef call', { environment, method: req.method, path: pathOnly(req.path), status: res.statusCode, ms: Date.now() - started, attempt });
+        const seconds = this.observed(endpoint, String(res.statusCode), started);
+        logger.debug({ environment, method: req.method, path: pathOnly(req.path), status: res.statusCode, ms: Math.round(seconds * 1000), attempt }, 'ksef call');
         const response: KsefResponse = {
           status: res.statusCode,
           headers: res.headers,
@@ -100,17 +130,25 @@ export class KsefHttp {
         if (res.statusCode < 400) return response;
         failure = this.classify(response, req.retry);
       } catch (err) {
-        logger.debug('ksef call failed', { environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt });
-        failure = this.classifyNetwork(err as Error, req.retry);
+        this.observed(endpoint, err instanceof TimeoutError ? 'timeout' : 'network_error', started);
+        logger.debug({ environment, method: req.method, path: pathOnly(req.path), error: (err as Error).message, attempt }, 'ksef call failed');
+        failure = this.classifyNetwork(err as Error, req.retry, timeoutMs);
       }
       maybeReceived ||= !failure.refused;
       const wait = failure.waitMs ?? backoff(attempt);
-      if (!failure.retryable || attempt >= config.maxAttempts || wait > config.maxRetryAfterMs) {
+      if (!failure.retryable || attempt >= maxAttempts || wait > config.maxRetryAfterMs) {
         failure.error.neverReceived = !maybeReceived;
         throw failure.error;
       }
       await this.sleep(wait);
     }
+  }
+
+  /** Reports one exchange to the observer; returns its duration in seconds. */
+  private observed(endpoint: KsefEndpointGroup, status: string, started: number): number {
+    const seconds = (performance.now() - started) / 1000;
+    this.options.observe?.({ environment: this.options.environment, endpoint, status, seconds });
+    return seconds;
   }
 
   /** How long our limiter would hold one more call of `group` for `scope` now (ms), so a caller can say it waits. */
@@ -129,6 +167,12 @@ export class KsefHttp {
     // Until the first byte arrives a failure (e.g. a kept-alive socket the server had closed) is simply retried.
     for (let attempt = 1; ; attempt++) {
       let received = false;
+      const started = performance.now();
+      let reported = false;
+      const report = (outcome: string) => {
+        if (!reported) this.observed('download', outcome, started);
+        reported = true;
+      };
       const stream = got.stream(url, { timeout: { connect: timeoutMs, response: timeoutMs, socket: timeoutMs }, agent, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
       let status = 0;
       stream.once('response', (res: { statusCode: number }) => (status = res.statusCode));
@@ -139,8 +183,10 @@ export class KsefHttp {
           yield chunk as Buffer;
         }
         if (status >= 400) throw new KsefServerError(env, status, `KSeF answered HTTP ${status} to an export part download.`);
+        report(String(status));
         return;
       } catch (err) {
+        report(err instanceof KsefServerError ? String(status) : err instanceof TimeoutError ? 'timeout' : 'network_error');
         const error =
           err instanceof KsefServerError
             ? err
@@ -151,6 +197,7 @@ export class KsefHttp {
         await this.sleep(backoff(attempt));
       } finally {
         stream.destroy();
+        report(String(status)); // the consumer stopped reading early
       }
     }
   }
@@ -172,10 +219,10 @@ export class KsefHttp {
     return { error: new KsefRejectedError(env, res.status, errorEntries(res)), retryable: false, refused: false };
   }
 
-  private classifyNetwork(err: Error, policy: RetryPolicy): Failure {
+  private classifyNetwork(err: Error, policy: RetryPolicy, timeoutMs: number): Failure {
     const env = this.options.environment;
     if (err instanceof TimeoutError) {
-      return { error: new KsefTimeoutError(env, `KSeF did not answer within ${this.options.config.requestTimeoutMs} ms.`), retryable: policy === 'idempotent', refused: false };
+      return { error: new KsefTimeoutError(env, `KSeF did not answer within ${timeoutMs} ms.`), retryable: policy === 'idempotent', refused: false };
     }
     const code = (err as RequestError).code;
     const notMade = code !== undefined && CONNECTION_NOT_MADE.has(code);

@@ -64,12 +64,21 @@ export interface LaunchedChromium {
   stopping?: Promise<void>;
 }
 
-export async function launchChromium(executablePath: string, opts: { launchTimeoutMs: number; protocolTimeoutMs: number }): Promise<LaunchedChromium> {
-  if (!fs.existsSync(executablePath)) {
-    throw new PdfUnavailableError(
-      `Chromium not found at ${executablePath}: install it (Debian: apt-get install chromium) or set PUPPETEER_EXECUTABLE_PATH / CHROMIUM_PATH`,
-    );
+/** Why `executablePath` cannot be launched (missing, not executable), or null when it can be tried. */
+export function executableProblem(executablePath: string): string | null {
+  try {
+    fs.accessSync(executablePath, fs.constants.X_OK);
+    return null;
+  } catch {
+    return fs.existsSync(executablePath)
+      ? `Chromium at ${executablePath} is not executable`
+      : `Chromium not found at ${executablePath}: install it (Debian: apt-get install chromium) or set PUPPETEER_EXECUTABLE_PATH / CHROMIUM_PATH`;
   }
+}
+
+export async function launchChromium(executablePath: string, opts: { launchTimeoutMs: number; protocolTimeoutMs: number }): Promise<LaunchedChromium> {
+  const problem = executableProblem(executablePath);
+  if (problem) throw new PdfUnavailableError(problem);
   const userDataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'fast-ksef-chromium-'));
   try {
     const browser = await puppeteer.launch({

@@ -5,7 +5,7 @@
 import { PdfRenderer, PdfRendererOptions } from './renderer.js';
 
 export type { Lang } from '../render/index.js';
-export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions } from './renderer.js';
+export { PdfRenderer, type PdfRendererOptions, type PdfRendererStats, type HtmlToPdfOptions, type PdfEngineState, type PdfRenderObserver } from './renderer.js';
 export { PdfError, PdfTimeoutError, PdfBusyError, PdfUnavailableError, PdfClosedError, PdfBrowserCrashedError } from './errors.js';
 export { renderInvoicePdf, renderUpoPdf, invoicePdfCacheKey, upoPdfCacheKey } from './documents.js';
 export { resolveExecutablePath } from './chromium.js';

@@ -17,7 +17,7 @@
  */
 import type { CDPSession, Page } from 'puppeteer';
 import type { Lang } from '../render/index.js';
-import { LaunchedChromium, launchChromium, resolveExecutablePath, stopChromium } from './chromium.js';
+import { executableProblem, LaunchedChromium, launchChromium, resolveExecutablePath, stopChromium } from './chromium.js';
 import { PdfBrowserCrashedError, PdfBusyError, PdfClosedError, PdfError, PdfTimeoutError } from './errors.js';
 import { LRUCache } from 'lru-cache';
 import { withPageSetup } from './page-setup.js';
@@ -52,6 +52,18 @@ export interface PdfRendererOptions {
    * by the next one; 0 (default) keeps it running.
    */
   idleCloseMs?: number;
+  /** Told how long each render took (cache hits and shared in-flight renders are not renders); must not throw. */
+  observeRender?: PdfRenderObserver;
+}
+
+export type PdfRenderObserver = (seconds: number, outcome: 'ok' | 'error') => void;
+
+/** Whether a PDF could be rendered now, without launching Chromium to find out. */
+export interface PdfEngineState {
+  ok: boolean;
+  /** `running`: a browser is up; `launchable`: none is, its executable is there to start. */
+  state: 'running' | 'launchable' | 'missing' | 'closed';
+  message: string;
 }
 
 export interface HtmlToPdfOptions {
@@ -113,6 +125,7 @@ export class PdfRenderer {
   private readonly recyclePageAfter: number;
   private readonly launchTimeoutMs: number;
   private readonly idleCloseMs: number;
+  private readonly observeRender: PdfRenderObserver | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   /** Null when disabled (0 entries). */
   private readonly cache: LRUCache<string, Buffer> | null;
@@ -149,6 +162,7 @@ export class PdfRenderer {
     this.recyclePageAfter = positive(options.recyclePageAfter, 2000, 'recyclePageAfter');
     this.launchTimeoutMs = positive(options.launchTimeoutMs, 30_000, 'launchTimeoutMs');
     this.idleCloseMs = nonNegative(options.idleCloseMs, 0, 'idleCloseMs');
+    this.observeRender = options.observeRender;
     const cacheEntries = nonNegative(options.cacheEntries, 200, 'cacheEntries');
     const cacheMaxBytes = positive(options.cacheMaxBytes, 64 * 1024 * 1024, 'cacheMaxBytes');
     this.cache = cacheEntries > 0 ? new LRUCache<string, Buffer>({ max: cacheEntries, maxSize: cacheMaxBytes, sizeCalculation: (b) => b.length }) : null;
@@ -164,6 +178,15 @@ export class PdfRenderer {
       pagesOpen: this.openPages.size,
       browserPid: this.current?.pid,
     };
+  }
+
+  /** A browser already up answers for itself; otherwise the executable is checked, not started. */
+  engineState(): PdfEngineState {
+    if (this.closed) return { ok: false, state: 'closed', message: 'the PDF renderer is closed' };
+    const current = this.current;
+    if (current?.browser.connected) return { ok: true, state: 'running', message: 'Chromium is running' };
+    const problem = executableProblem(this.executablePath);
+    return problem ? { ok: false, state: 'missing', message: problem } : { ok: true, state: 'launchable', message: 'Chromium starts with the first PDF' };
   }
 
   /** Launches Chromium and opens the page pool ahead of the first request. */
@@ -186,14 +209,14 @@ export class PdfRenderer {
     const document = withPageSetup(html, { landscape: opts.landscape ?? false, footerLang: opts.footerLang ?? 'pl' });
     const landscape = opts.landscape ?? false;
     const key = opts.cacheKey;
-    if (key === undefined) return this.renderWithRetry(document, landscape);
+    if (key === undefined) return this.timedRender(document, landscape);
 
     const hit = this.cachedPdf(key);
     if (hit) return hit;
     const pending = this.inflight.get(key);
     if (pending) return Buffer.from(await pending);
     this.counters.cacheMisses++;
-    const task = this.renderWithRetry(document, landscape);
+    const task = this.timedRender(document, landscape);
     this.inflight.set(key, task);
     try {
       const pdf = await task;
@@ -223,6 +246,19 @@ export class PdfRenderer {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private async timedRender(document: string, landscape: boolean): Promise<Buffer> {
+    const started = performance.now();
+    const observe = (outcome: 'ok' | 'error') => this.observeRender?.((performance.now() - started) / 1000, outcome);
+    try {
+      const pdf = await this.renderWithRetry(document, landscape);
+      observe('ok');
+      return pdf;
+    } catch (e) {
+      observe('error');
+      throw e;
+    }
+  }
 
   private async renderWithRetry(document: string, landscape: boolean): Promise<Buffer> {
     try {
