@@ -42,6 +42,10 @@ export async function startSandbox(options: SandboxOptions & { port?: number; ho
   const { app, state } = createSandboxApp(rest);
   await state.keysReady;
   const server = http.createServer(app);
+  // Longer than any client's idle keep-alive, as behind KSeF's load balancer: a client reusing a socket must
+  // not meet it closed by the server at that very moment (ECONNRESET when the sandbox is busy).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
