@@ -78,14 +78,10 @@ function childNodes(native: LibxmlElement): XmlNode[] {
 }
 
 function toElement(native: LibxmlElement, parent: XmlElement | null): XmlElement {
-  const prefix = native.prefix;
   const element: XmlElement = {
-    qname: prefix ? `${prefix}:${native.name}` : native.name,
     local: native.name,
     ns: native.namespaceUri || null,
-    attributes: native.attrs.map(
-      (a): XmlAttribute => ({ qname: a.prefix ? `${a.prefix}:${a.name}` : a.name, local: a.name, ns: a.namespaceUri || null, value: a.value }),
-    ),
+    attributes: native.attrs.map((a): XmlAttribute => ({ local: a.name, ns: a.namespaceUri || null, value: a.value })),
     children: [],
     text: '',
     line: native.line,

@@ -6,7 +6,6 @@
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 
 export interface XmlAttribute {
-  qname: string;
   local: string;
   /** Namespace URI; null for unprefixed attributes. */
   ns: string | null;
@@ -15,7 +14,6 @@ export interface XmlAttribute {
 }
 
 export interface XmlElement {
-  qname: string;
   local: string;
   ns: string | null;
   /** Attributes other than namespace declarations. */

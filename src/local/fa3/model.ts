@@ -465,7 +465,6 @@ export interface Fa3Invoice {
 const collapse = (s: string) => s.replace(/[\t\n\r ]+/g, ' ').trim();
 
 const NO_ELEMENT: XmlElement = {
-  qname: '',
   local: '',
   ns: null,
   attributes: [],
