@@ -9,6 +9,7 @@ import { checkKsefNumber } from '../../src/local/ksef-number.js';
 import { adminAuth } from '../support/server.js';
 import { startKsefStack, type KsefStack } from '../support/ksef.js';
 import { describeWithShared } from '../support/shared.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 /**
  * The builder end to end: drafts built by POST /invoices/build, or sent as `invoice` to send and batch, reach the
@@ -27,15 +28,7 @@ describeWithShared('building and sending', () => {
   const send = (body: object) => http().post('/invoices/test/send').set('Authorization', adminAuth).send(body);
   const storedXml = async (ksefNumber: string) => (await db().selectFrom('synced_invoices').select('xml').where('ksef_number', '=', ksefNumber).executeTakeFirstOrThrow()).xml;
   const rowCount = async () => Number((await db().selectFrom('synced_invoices').select(db().fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 60_000) => waitUntil(what, probe, ms, 200);
   /** An example under another number (KSeF's key is seller, kind and number), dated today by default. */
   const variant = (name: string, number: string, more: Partial<InvoiceDraft> = {}): InvoiceDraft => {
     const { issueDate: _dated, ...draft } = EXAMPLES[name].value;

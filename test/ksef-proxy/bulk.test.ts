@@ -4,6 +4,7 @@ import { Users } from '../../src/accounts/users.js';
 import { adminAuth, basic } from '../support/server.js';
 import { startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef.js';
 import { describeWithShared, readSample } from '../support/shared.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 /**
  * Bulk sending through KSeF batch sessions, and an online backlog drained by batch, end to end: our API →
@@ -21,15 +22,7 @@ describeWithShared('bulk sending through batch sessions', () => {
   const http = () => k.api.http;
   const postBatch = (invoices: unknown[]) => http().post('/invoices/test/batch').set('Authorization', adminAuth).send({ invoices });
   const getBatch = (id: string, query = '', auth = adminAuth) => http().get(`/invoices/test/batch/${id}${query}`).set('Authorization', auth);
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 90_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 90_000) => waitUntil(what, probe, ms, 250);
   const completed = (id: string) =>
     waitFor(`batch ${id} completed`, async () => {
       const res = await getBatch(id);
@@ -196,15 +189,7 @@ describeWithShared('an online backlog drained through a batch session', () => {
   let k: KsefStack;
   const db = () => k.api.server.services.database.db;
   const http = () => k.api.http;
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 90_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 90_000) => waitUntil(what, probe, ms, 250);
   const receivedCopies = (xml: Buffer) => {
     const hash = createHash('sha256').update(xml).digest('base64');
     return [...k.sandbox.state.sessions.values()].flatMap((s) => s.invoices).filter((i) => i.invoiceHash === hash);

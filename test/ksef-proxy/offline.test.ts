@@ -13,6 +13,7 @@ import { adminAuth, basic } from '../support/server.js';
 import { startKsefStack, withNumber, type KsefStack } from '../support/ksef.js';
 import { decodePngQr, pdfText } from '../support/pdf.js';
 import { describeWithShared, readSample } from '../support/shared.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 // jsqr's types declare an ES default export over CommonJS, so under NodeNext it sits on .default.
 const jsQR = jsQRModule.default;
@@ -96,15 +97,7 @@ describeWithShared('offline mode and outage simulation', () => {
   const simulate = (active: boolean, auth = adminAuth, offlineMode?: 'offline' | 'awaryjny') =>
     http().put('/ksef/test/simulation').set('Authorization', auth).send({ active, ...(offlineMode ? { offlineMode } : {}) });
   const list = (status?: string) => http().get(`/invoices/test/offline${status ? `?status=${status}` : ''}`).set('Authorization', adminAuth);
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 30_000) => waitUntil(what, probe, ms, 150);
   const vat = readSample('fa3-vat.xml');
   let rsa: IssuedCertificate;
   let ec: IssuedCertificate;

@@ -4,6 +4,7 @@ import { adminAuth, basic } from '../support/server.js';
 import { openModeToken, startKsefStack, upoValidates, withNumber, type KsefStack } from '../support/ksef.js';
 import { decodePngQr, firstPageQr, pdfText } from '../support/pdf.js';
 import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
+import { waitFor as waitUntil } from '../support/wait.js';
 
 /** Online sending end to end: our API → ksef-proxy → the KSeF sandbox, over real HTTP, crypto and database. */
 
@@ -14,15 +15,7 @@ describeWithShared('online sending through ksef-proxy', () => {
   const db = () => k.api.server.services.database.db;
   const send = (xml: Buffer, auth = adminAuth) => k.api.http.post('/invoices/test/send').set('Authorization', auth).send({ invoiceXml: b64(xml), mode: 'online' });
   const rowsFor = (invoiceNumber: string) => db().selectFrom('synced_invoices').selectAll().where('invoice_number', '=', invoiceNumber).execute();
-  const waitFor = async <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitFor = <T>(what: string, probe: () => Promise<T | undefined | null | false>, ms = 20_000) => waitUntil(what, probe, ms, 100);
 
   beforeAll(async () => {
     k = await startKsefStack();

@@ -29,6 +29,13 @@ export function resolveExecutablePath(explicit?: string): string {
 
 const isHeadlessShell = (executablePath: string): boolean => path.basename(executablePath).includes('headless-shell');
 
+/**
+ * The headless shell runs browser, renderers and GPU work in one process: measured with two pages printing,
+ * the process tree's RSS is 260 MB instead of 718 MB over 8 processes (the same shared pages counted in each).
+ * A crash then takes the whole browser down, which the renderer already survives by launching a new one.
+ */
+const ONE_PROCESS_FLAGS = ['--single-process', '--no-zygote'];
+
 /** Nothing we print needs the network, sync, updates or a GPU. */
 const BASE_FLAGS = [
   '--headless',
@@ -85,7 +92,12 @@ export async function launchChromium(executablePath: string, opts: { launchTimeo
       executablePath,
       headless: isHeadlessShell(executablePath) ? 'shell' : true,
       pipe: true,
-      args: [...BASE_FLAGS, ...(smallDevShm() ? ['--disable-dev-shm-usage'] : []), `--user-data-dir=${userDataDir}`],
+      args: [
+        ...BASE_FLAGS,
+        ...(isHeadlessShell(executablePath) ? ONE_PROCESS_FLAGS : []),
+        ...(smallDevShm() ? ['--disable-dev-shm-usage'] : []),
+        `--user-data-dir=${userDataDir}`,
+      ],
       timeout: opts.launchTimeoutMs,
       protocolTimeout: opts.protocolTimeoutMs,
       // The server owns signal handling and calls close(); puppeteer still kills Chromium on process exit.
