@@ -10,7 +10,8 @@ import { waitFor as waitUntil } from '../support/wait.js';
  * Bulk sending through KSeF batch sessions, and an online backlog drained by batch, end to end: our API →
  * ksef-proxy → the KSeF sandbox, both under KSeF's published rate limits.
  */
-jest.setTimeout(120_000);
+// A safety net, not a speed goal (bench/bulk measures that): thousands of invoices on a loaded CI machine.
+jest.setTimeout(300_000);
 
 const b64 = (b: Buffer) => b.toString('base64');
 const OTHER_NIP = '1234563218';

@@ -39,7 +39,7 @@ describe('sync of 10,000 invoices through exports under the published limits', (
     expect(k.api.conformance.violations).toEqual([]);
   });
 
-  it('seeds 10,000 invoices over the four subject types in a few seconds', async () => {
+  it('seeds 10,000 invoices over the four subject types', async () => {
     const base = Date.now() - 20 * 60_000;
     // Distinct, ascending storage dates as on KSeF (1 ms apart), so truncation can move its window on.
     let tick = 0;
@@ -47,7 +47,6 @@ describe('sync of 10,000 invoices through exports under the published limits', (
       const d = at(base + tick++);
       return { invoicingDate: d, acquisitionDate: d, permanentStorageDate: d };
     };
-    const started = Date.now();
     const originals: SeedInvoice[] = [];
     for (let g = 0; g < GROUPS; g++) {
       for (const part of [1, 2]) originals.push({ xml: fa3({ seller: OTHER_NIP, buyer: OUR_NIP, kind: 'ZAL', number: `ZAL/G${g}/${part}`, issueDate: DAY, net: 100 * part, vat: 23 * part }), ...stored() });
@@ -81,7 +80,6 @@ describe('sync of 10,000 invoices through exports under the published limits', (
     add(EXPECTED.authorized, (i) => ({ sellerNip: OTHER_NIP, buyerNip: THIRD_NIP, authorizedNip: OUR_NIP, invoiceNumber: `AUT/${i}` }));
     const seededBulk = await seed(bulk);
     expect(seededBulk).toHaveLength(10_000 - 6 * GROUPS);
-    expect(Date.now() - started).toBeLessThan(10_000);
     expect(k.sandbox.state.invoicesByKsefNumber.size).toBe(10_000);
   });
 

@@ -197,11 +197,12 @@ describe('PdfRenderer pool', () => {
   });
 
   it('closes Chromium after idleCloseMs without a render, and the next render launches it again', async () => {
-    const renderer = new PdfRenderer({ idleCloseMs: 400 });
+    const renderer = new PdfRenderer({ idleCloseMs: 1500 });
     try {
-      expect(await pdfText(await renderer.htmlToPdf(page('FIRST')))).toContain('FIRST');
+      const first = await renderer.htmlToPdf(page('FIRST'));
       const pid = renderer.stats.browserPid as number;
       expect(isAlive(pid)).toBe(true);
+      expect(await pdfText(first)).toContain('FIRST');
       await until(() => !isAlive(pid), 'idle Chromium to exit');
       expect(renderer.stats.browserPid).toBeUndefined();
       expect(await pdfText(await renderer.htmlToPdf(page('AGAIN')))).toContain('AGAIN');
