@@ -113,5 +113,5 @@ describe('command-line tools beside a server on the embedded database', () => {
       await server.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 120_000);
+  }, 300_000);
 });

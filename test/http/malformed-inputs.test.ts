@@ -132,5 +132,5 @@ describe('malformed input to every operation of the contract', () => {
       }
     }
     expect(failures).toEqual([]);
-  });
+  }, 300_000);
 });

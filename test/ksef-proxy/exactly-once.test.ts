@@ -17,7 +17,7 @@ import { describeWithShared, readSample } from '../support/shared.js';
  * submitted once, none refused as a duplicate (440). On PGlite one process restarts on the same data
  * directory; on PostgreSQL two processes take over.
  */
-jest.setTimeout(180_000);
+jest.setTimeout(400_000);
 
 describeWithShared(`exactly-once across a crash (${usingPostgres ? 'PostgreSQL, two processes take over' : 'PGlite, a restart'})`, () => {
   let sandbox: RunningSandbox;

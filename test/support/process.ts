@@ -57,7 +57,8 @@ export async function spawnServer(env: Record<string, string>, entry: 'source' |
   child.stderr!.on('data', (d) => chunks.push(String(d)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within 60 s:\n${chunks.join('')}`)), 60_000);
+    // Generous: the first start creates the embedded database (initdb) and tsx compiles the source, on a loaded CI machine.
+    const timer = setTimeout(() => reject(new Error(`server did not start within 180 s:\n${chunks.join('')}`)), 180_000);
     const onData = () => {
       const url = listeningUrl(chunks.join(''));
       if (url) {
