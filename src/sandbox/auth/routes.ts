@@ -94,7 +94,7 @@ export function operationStatus(op: AuthOperation, now: Date): StatusInfo {
   return op.outcome;
 }
 
-export function issueJwt(state: SandboxState, kind: JwtKind, op: AuthOperation, ttlSeconds: number, now: Date): { token: string; validUntil: string; expiresAt: Date } {
+export async function issueJwt(state: SandboxState, kind: JwtKind, op: AuthOperation, ttlSeconds: number, now: Date): Promise<{ token: string; validUntil: string; expiresAt: Date }> {
   const jti = state.random(16).toString('hex');
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   const common = { exp: Math.floor(expiresAt.getTime() / 1000), iat: Math.floor(now.getTime() / 1000), iss: ISSUER, aud: ISSUER, jti };
@@ -110,7 +110,7 @@ export function issueJwt(state: SandboxState, kind: JwtKind, op: AuthOperation, 
           ...common,
         };
   state.jwts.set(jti, { jti, kind, authReference: op.referenceNumber, expiresAt: expiresAt.getTime() });
-  return { token: signJwt(state.jwtSecret, claims), validUntil: ksefDateTime(expiresAt), expiresAt };
+  return { token: await signJwt(state.jwtSecret, claims), validUntil: ksefDateTime(expiresAt), expiresAt };
 }
 
 function operationJson(op: AuthOperation, now: Date) {
@@ -193,7 +193,7 @@ export function authRoutes(state: SandboxState): Router {
         revoked: false,
       };
       state.authOperations.set(op.referenceNumber, op);
-      const authToken = issueJwt(state, 'authentication', op, AUTHENTICATION_TOKEN_TTL_S, now);
+      const authToken = await issueJwt(state, 'authentication', op, AUTHENTICATION_TOKEN_TTL_S, now);
       res.status(202).json({
         referenceNumber: op.referenceNumber,
         authenticationToken: { token: authToken.token, validUntil: authToken.validUntil },
@@ -250,15 +250,15 @@ export function authRoutes(state: SandboxState): Router {
 
   router.post(
     '/auth/token/redeem',
-    protectedBy(state, 'authentication', { group: 'auth' }, ({ res, caller, now }) => {
+    protectedBy(state, 'authentication', { group: 'auth' }, async ({ res, caller, now }) => {
       const op = caller.op;
       const status = operationStatus(op, now);
       if (status.code !== 200) throw ksef.noAuthorization(`Status uwierzytelniania (${status.code}) nie pozwala na pobranie tokenów.`);
       if (op.redeemed) throw ksef.noAuthorization(`Tokeny dla operacji uwierzytelniania ${op.referenceNumber} zostały już pobrane.`);
       assertKsefTokenNotRevoked(state, op, now);
       op.redeemed = true;
-      const access = issueJwt(state, 'access', op, state.options.accessTokenTtlSeconds, now);
-      const refresh = issueJwt(state, 'refresh', op, state.options.refreshTokenTtlSeconds, now);
+      const access = await issueJwt(state, 'access', op, state.options.accessTokenTtlSeconds, now);
+      const refresh = await issueJwt(state, 'refresh', op, state.options.refreshTokenTtlSeconds, now);
       op.refreshTokenValidUntil = refresh.expiresAt;
       res.json({
         accessToken: { token: access.token, validUntil: access.validUntil },
@@ -269,12 +269,12 @@ export function authRoutes(state: SandboxState): Router {
 
   router.post(
     '/auth/token/refresh',
-    protectedBy(state, 'refresh', { group: 'auth' }, ({ res, caller, now }) => {
+    protectedBy(state, 'refresh', { group: 'auth' }, async ({ res, caller, now }) => {
       const op = caller.op;
       assertKsefTokenNotRevoked(state, op, now);
       // An access token never outlives the refresh token it came from.
       const ttl = Math.min(state.options.accessTokenTtlSeconds, Math.floor((caller.jwt.expiresAt - now.getTime()) / 1000));
-      const access = issueJwt(state, 'access', op, Math.max(ttl, 1), now);
+      const access = await issueJwt(state, 'access', op, Math.max(ttl, 1), now);
       op.lastTokenRefreshDate = now;
       res.json({ accessToken: { token: access.token, validUntil: access.validUntil } });
     }),

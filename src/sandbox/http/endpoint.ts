@@ -36,22 +36,22 @@ const KIND_LABEL: Record<JwtKind, string> = {
 /** Bearer strings already verified, so that each request does not recompute the HMAC. */
 const verified = new WeakMap<SandboxState, Map<string, string>>();
 
-function jtiOf(state: SandboxState, token: string): string | undefined {
+async function jtiOf(state: SandboxState, token: string): Promise<string | undefined> {
   let cache = verified.get(state);
   if (!cache) verified.set(state, (cache = new Map()));
   const known = cache.get(token);
   if (known) return known;
-  const jti = verifyJwt(state.jwtSecret, token)?.jti;
+  const jti = (await verifyJwt(state.jwtSecret, token))?.jti;
   if (typeof jti !== 'string') return undefined;
   if (cache.size >= 10_000) cache.clear();
   cache.set(token, jti);
   return jti;
 }
 
-function authenticate(state: SandboxState, req: Request, kind: JwtKind, now: Date, ip: string): Caller {
+async function authenticate(state: SandboxState, req: Request, kind: JwtKind, now: Date, ip: string): Promise<Caller> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
   if (!match) throw unauthorized('Brak tokenu uwierzytelniającego (nagłówek Authorization: Bearer).');
-  const jti = jtiOf(state, match[1]);
+  const jti = await jtiOf(state, match[1]);
   const issued = jti === undefined ? undefined : state.jwts.get(jti);
   const op = issued && state.authOperations.get(issued.authReference);
   if (!issued || !op) throw unauthorized('Nieprawidłowy token.');
@@ -106,7 +106,7 @@ export function protectedBy(
   return async (req, res) => {
     const now = state.now();
     const ip = clientIp(req);
-    const caller = authenticate(state, req, kind, now, ip);
+    const caller = await authenticate(state, req, kind, now, ip);
     const call: AuthorizedCall = { req, res, state, now, ip, caller };
     const subject = kind === 'access' ? `${caller.contextKey}|${ip}` : ip;
     if (!limit(state, call, spec.group, subject)) return;
