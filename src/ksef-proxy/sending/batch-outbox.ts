@@ -7,7 +7,7 @@ import type { SessionInvoice } from '../transport/api.js';
 import { PUBLISHED_LIMITS } from '../transport/limiter.js';
 import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session.js';
 import { isOwnDuplicate } from './own-duplicate.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop } from '../../worker-loop.js';
 
 /** Rows per result update statement. */
 const SETTLE_CHUNK = 1_000;

@@ -9,7 +9,7 @@ import { aesEncrypt, sha256Base64 } from '../transport/crypto.js';
 import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors.js';
 import type { OnlineSession, OnlineSessions } from './sessions.js';
 import { isOwnDuplicate } from './own-duplicate.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop } from '../../worker-loop.js';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
 export type OutboxRow = Pick<
