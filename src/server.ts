@@ -15,6 +15,7 @@ import { PdfRenderer } from './local/pdf/index.js';
 import { createLogger, type Logger } from './logger.js';
 import type { Services } from './services.js';
 import { CompanySettings } from './settings/company-settings.js';
+import { Webhooks } from './webhooks/index.js';
 
 export interface RunningServer {
   /** Where a client on this machine reaches it. */
@@ -47,16 +48,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await migrateToLatest(database.db);
   const bootstrap = await bootstrapIfEmpty(database.db, config.bootstrap);
 
+  const ksef = new KsefProxy(database.db, config, logger);
+  const version = packageVersion();
   const services: Services = {
     database,
     settings: new CompanySettings(database.db),
     users: new Users(database.db),
     // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
     documents: new LocalDocuments(new PdfRenderer({ idleCloseMs: config.pdfIdleMs })),
-    ksef: new KsefProxy(database.db, config, logger),
+    ksef,
+    webhooks: new Webhooks(database.db, config.webhooks, ksef.secrets, logger, version),
     logger,
     spec: loadSpec(),
-    version: packageVersion(),
+    version,
     startedAt: new Date(),
   };
   const { app } = await createApp(services, handlers, {
@@ -73,6 +77,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server.listen(config.port, config.host, resolve);
   });
   services.ksef.start();
+  services.webhooks.start();
   const bound = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
@@ -87,6 +92,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
       await services.ksef.stop(Math.max(0, deadline - Date.now()));
+      await services.webhooks.stop(Math.max(0, deadline - Date.now()));
       await services.documents.close();
       await database.close();
     },
