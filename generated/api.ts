@@ -1722,7 +1722,6 @@ export interface components {
         WebhookEventType: "invoice.sent" | "invoice.failed" | "invoice.received" | "offline.deadline" | "sync.completed" | "batch.completed";
         CreateWebhookRequest: {
             /**
-             * Format: uri
              * @description Where events are POSTed; `http` or `https` only, without credentials.
              * @example https://erp.example.com/hooks/ksef
              */
