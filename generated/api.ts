@@ -568,6 +568,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The webhook subscriptions of the caller's company, without their secrets (admin only) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Subscribe a URL to events of the caller's company; answers the signing secret, once (admin only)
+         * @description From now on, every event of a type in `events` that happens in the caller's company (in any
+         *     environment) is POSTed to `url` as a `WebhookEvent`, signed with the secret in the answer. The
+         *     secret is shown only here: it is stored encrypted and never returned again (delete the subscription
+         *     and create a new one to get a new secret). Events of other companies are never sent to it.
+         *
+         *     Delivery happens in the background, never holding up the change it announces: an attempt has 5
+         *     seconds to get a 2xx answer; anything else (another status, a redirect, a timeout, a refused
+         *     connection) is tried again after an exponentially growing, jittered pause (`WEBHOOK_RETRY_BASE_MS`,
+         *     doubling, at most an hour; on 429 and 503 the receiver's `Retry-After`) for 24 hours after the
+         *     event, then given up. The same event may arrive more than once (a lost answer, a crash mid-attempt)
+         *     and events may arrive out of order: deduplicate on `id` (also in `X-FastKSeF-Event-Id`).
+         *     `GET /webhooks/{id}/deliveries` lists the attempts.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook subscription; its deliveries still due are dropped (admin only) */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The latest delivery attempts of a webhook subscription, newest first (admin only)
+         * @description Attempts are kept for 30 days after their event.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1711,6 +1780,218 @@ export interface components {
             page: number;
             pageSize: number;
         };
+        /**
+         * @description - `invoice.sent`: KSeF assigned a KSeF number to an invoice we sent (online, in bulk, or offline).
+         *     - `invoice.failed`: KSeF rejected an invoice we sent (one event per attempt: a file sent again and rejected again is a new event).
+         *     - `invoice.received`: the sync stored a new purchase invoice (subject type Subject2).
+         *     - `offline.deadline`: an offline invoice not yet in KSeF is less than 24 hours before its submission deadline (once per invoice; not while the outage lasts, when the deadline is still provisional).
+         *     - `sync.completed`: a sync run ended, with or without an error.
+         *     - `batch.completed`: every invoice of a bulk request (`POST /invoices/{environment}/batch`) is sent or failed (once per batch).
+         * @enum {string}
+         */
+        WebhookEventType: "invoice.sent" | "invoice.failed" | "invoice.received" | "offline.deadline" | "sync.completed" | "batch.completed";
+        CreateWebhookRequest: {
+            /**
+             * @description Where events are POSTed; `http` or `https` only, without credentials.
+             * @example https://erp.example.com/hooks/ksef
+             */
+            url: string;
+            /**
+             * @description The event types to receive.
+             * @example [
+             *       "invoice.sent",
+             *       "invoice.failed"
+             *     ]
+             */
+            events: components["schemas"]["WebhookEventType"][];
+            /** @description A note for people (what the URL is for). */
+            description?: string | null;
+        };
+        WebhookSubscription: {
+            /** Format: uuid */
+            id: string;
+            /** @description Where events are POSTed. */
+            url: string;
+            events: components["schemas"]["WebhookEventType"][];
+            description: string | null;
+            createdAt: components["schemas"]["FormattedDateTime"];
+        };
+        /** @description A new subscription with its signing secret, shown only in this answer. */
+        WebhookSubscriptionCreated: components["schemas"]["WebhookSubscription"] & {
+            /**
+             * @description The HMAC-SHA256 key of `X-FastKSeF-Signature` (the whole string, UTF-8). Keep it secret; it is stored encrypted and never shown again.
+             * @example whsec_9Gx0d1t3UQm1cGvD6mKxR3rT0hY2bJ8fN5sL4pA7wEo
+             */
+            secret: string;
+        };
+        WebhookSubscriptionList: {
+            webhooks: components["schemas"]["WebhookSubscription"][];
+        };
+        /** @description One attempt to deliver one event. */
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The event's `id`.
+             */
+            eventId: string;
+            eventType: components["schemas"]["WebhookEventType"];
+            environment: components["schemas"]["Environment"];
+            /** @description Which attempt at this event it was (1 = the first). */
+            attempt: number;
+            /** @description The receiver's HTTP status; null when no answer came. */
+            statusCode: number | null;
+            /** @description From the request to the answer (or the failure). */
+            durationMs: number;
+            /** @description Why it is not a delivery (a non-2xx status, a timeout, a refused connection); null when it succeeded. */
+            error: string | null;
+            /** @description A 2xx answer within 5 seconds. */
+            succeeded: boolean;
+            attemptedAt: components["schemas"]["FormattedDateTime"];
+            /**
+             * @description Where this event's delivery stands now: `pending` (tried again later), `delivered`, or `failed` (given up after 24 hours).
+             * @enum {string}
+             */
+            deliveryStatus: "pending" | "delivered" | "failed";
+        };
+        WebhookDeliveryList: {
+            deliveries: components["schemas"]["WebhookDelivery"][];
+        };
+        /**
+         * @description The body POSTed to a subscription's URL. Signed: `X-FastKSeF-Signature: t=<unix seconds>,v1=<hex>`
+         *     where `<hex>` is HMAC-SHA256 keyed with the subscription's secret over `"<t>.<raw body>"`. The
+         *     receiver must verify the signature over the raw bytes (before parsing) with a constant-time
+         *     comparison, and reject timestamps older than 5 minutes. The same `id` on every attempt: deduplicate on it.
+         */
+        WebhookEvent: {
+            /**
+             * Format: uuid
+             * @description Stable across attempts; receivers deduplicate on it.
+             */
+            id: string;
+            type: components["schemas"]["WebhookEventType"];
+            /**
+             * Format: date-time
+             * @description When the change happened (ISO 8601, UTC; not `api.date.format`).
+             * @example 2026-02-02T10:05:41.123Z
+             */
+            createdAt: string;
+            environment: components["schemas"]["Environment"];
+            /** @description What happened; its shape depends on `type`. */
+            data: components["schemas"]["WebhookInvoiceSentData"] | components["schemas"]["WebhookInvoiceFailedData"] | components["schemas"]["WebhookInvoiceReceivedData"] | components["schemas"]["WebhookOfflineDeadlineData"] | components["schemas"]["WebhookSyncCompletedData"] | components["schemas"]["WebhookBatchCompletedData"];
+        };
+        /**
+         * @description How the invoice travelled: `online` (`send`, one by one), `batch` (a bulk request, or an online backlog moved to a batch session), `offline` (offline mode; `invoiceId` is then the offline id of `GET /invoices/{environment}/offline/{id}`).
+         * @enum {string}
+         */
+        WebhookInvoiceMode: "online" | "batch" | "offline";
+        /** @description `invoice.sent`. */
+        WebhookInvoiceSentData: {
+            /**
+             * Format: uuid
+             * @description Our id of the invoice.
+             */
+            invoiceId: string;
+            /** @description P_2, the invoice number. */
+            invoiceNumber: string;
+            mode: components["schemas"]["WebhookInvoiceMode"];
+            ksefNumber: components["schemas"]["KsefNumber"];
+            referenceNumber: components["schemas"]["NullableReferenceNumber"];
+            /**
+             * Format: date-time
+             * @description When KSeF took it (ISO 8601, UTC).
+             */
+            acquisitionDate: string | null;
+        };
+        /** @description `invoice.failed`. */
+        WebhookInvoiceFailedData: {
+            /** Format: uuid */
+            invoiceId: string;
+            invoiceNumber: string;
+            mode: components["schemas"]["WebhookInvoiceMode"];
+            referenceNumber: components["schemas"]["NullableReferenceNumber"];
+            /** @description KSeF's status code (e.g. 440 duplicate, 450 semantic error). */
+            errorCode: number | null;
+            /** @description KSeF's description and details. */
+            errorMessage: string | null;
+        };
+        /** @description `invoice.received`. */
+        WebhookInvoiceReceivedData: {
+            /** Format: uuid */
+            invoiceId: string;
+            ksefNumber: components["schemas"]["KsefNumber"];
+            invoiceNumber: string;
+            /** @description VAT, KOR, ZAL, ROZ, UPR, KOR_ZAL or KOR_ROZ. */
+            invoiceType: string;
+            issueDate: components["schemas"]["IssueDate"];
+            sellerNip: string;
+            sellerName: string | null;
+            buyerNip: string | null;
+            buyerName: string | null;
+            netAmount: components["schemas"]["Amount"];
+            vatAmount: components["schemas"]["Amount"];
+            grossAmount: components["schemas"]["Amount"];
+            currency: string;
+            /** Format: date-time */
+            acquisitionDate: string | null;
+            /** Format: date-time */
+            permanentStorageDate: string | null;
+        };
+        /** @description `offline.deadline`. */
+        WebhookOfflineDeadlineData: {
+            /**
+             * Format: uuid
+             * @description The offline id (`GET /invoices/{environment}/offline/{id}`).
+             */
+            invoiceId: string;
+            invoiceNumber: string;
+            /** @enum {string} */
+            status: "pending" | "signed" | "error" | "processing";
+            /** @enum {string} */
+            offlineMode: "offline" | "awaryjny";
+            /**
+             * Format: date-time
+             * @description By when it must be in KSeF (ISO 8601, UTC).
+             */
+            submissionDeadline: string;
+        };
+        /** @description `sync.completed`. */
+        WebhookSyncCompletedData: {
+            /** Format: uuid */
+            runId: string;
+            /** @enum {string} */
+            trigger: "requested" | "scheduled";
+            succeeded: boolean;
+            /** @description Why the run stopped, when it did not succeed. */
+            error: string | null;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            /** @description Invoices downloaded. */
+            fetched: number;
+            /** @description New invoices in the register. */
+            inserted: number;
+            /** @description Invoices we sent that learned their KSeF number. */
+            updated: number;
+            linkedAdvances: number;
+            linkedCorrections: number;
+        };
+        /** @description `batch.completed`. */
+        WebhookBatchCompletedData: {
+            /**
+             * Format: uuid
+             * @description `GET /invoices/{environment}/batch/{batchId}` shows each invoice.
+             */
+            batchId: string;
+            /** @description Invoices in the request. */
+            totalCount: number;
+            /** @description Stored for sending (valid). */
+            acceptedCount: number;
+            /** @description Refused by local validation. */
+            rejectedCount: number;
+            sentCount: number;
+            failedCount: number;
+        };
     };
     responses: {
         /** @description Bad input; `details` names every failing field. */
@@ -1841,6 +2122,8 @@ export interface components {
         /** @description Reference number of a KSeF session (`YYYYMMDD-SO-...` online, `YYYYMMDD-SB-...` batch). */
         SessionReferenceNumber: components["schemas"]["ReferenceNumber"];
         OfflineId: string;
+        /** @description The subscription's id. */
+        WebhookId: string;
         /** @description Language of rendered documents. */
         Lang: components["schemas"]["Lang"];
     };
@@ -2925,6 +3208,119 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subscriptions, oldest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription and its signing secret (shown only in this answer). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description How many attempts at most. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description The subscription's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

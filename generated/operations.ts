@@ -36,6 +36,10 @@ export const operationIds = [
   'listUsers',
   'createUser',
   'deleteUser',
+  'listWebhooks',
+  'createWebhook',
+  'deleteWebhook',
+  'listWebhookDeliveries',
 ] as const;
 export type OperationId = (typeof operationIds)[number];
 
@@ -138,4 +142,12 @@ export interface OperationHandlers<Ctx> {
   createUser: OperationHandler<'createUser', Ctx>;
   /** DELETE /admin/users/{id} — Remove an API user of the caller's company (admin only) */
   deleteUser: OperationHandler<'deleteUser', Ctx>;
+  /** GET /webhooks — The webhook subscriptions of the caller's company, without their secrets (admin only) */
+  listWebhooks: OperationHandler<'listWebhooks', Ctx>;
+  /** POST /webhooks — Subscribe a URL to events of the caller's company; answers the signing secret, once (admin only) */
+  createWebhook: OperationHandler<'createWebhook', Ctx>;
+  /** DELETE /webhooks/{id} — Remove a webhook subscription; its deliveries still due are dropped (admin only) */
+  deleteWebhook: OperationHandler<'deleteWebhook', Ctx>;
+  /** GET /webhooks/{id}/deliveries — The latest delivery attempts of a webhook subscription, newest first (admin only) */
+  listWebhookDeliveries: OperationHandler<'listWebhookDeliveries', Ctx>;
 }

@@ -29,6 +29,21 @@ export interface AppConfig {
   /** `LOG_LEVEL`: pino's level names. */
   logLevel: LogLevel;
   ksef: KsefConfig;
+  webhooks: WebhookConfig;
+}
+
+/** Delivery of webhook events (README "Webhooks"). */
+export interface WebhookConfig {
+  /** `WEBHOOK_INTERVAL_MS`: how often the delivery worker looks for due deliveries; 0 turns it off. */
+  intervalMs: number;
+  /** `WEBHOOK_RETRY_BASE_MS`: the pause after a first failed attempt; each further one doubles it (with jitter, at most an hour). */
+  retryBaseMs: number;
+  /** `WEBHOOK_CONCURRENCY`: deliveries in flight at once, per process. */
+  concurrency: number;
+  /** One attempt's timeout. */
+  timeoutMs: number;
+  /** How long after its event a failing delivery is still tried. */
+  retryForMs: number;
 }
 
 export type KsefEnvironmentName = 'test' | 'demo' | 'prod';
@@ -136,6 +151,12 @@ function date(value: string | undefined, fallback: string, name: string): Date {
   return parsed;
 }
 
+const bounded = (value: string | undefined, fallback: number, name: string, min: number, max: number): number => {
+  const n = int(value, fallback, name);
+  if (n < min || n > max) throw new Error(`${name} must be ${min}..${max}, got "${value}"`);
+  return n;
+};
+
 function rateLimits(value: string | undefined): KsefConfig['rateLimits'] {
   if (!value) return 'published';
   if (value === 'published' || value === 'off') return value;
@@ -182,6 +203,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       syncStart: date(env.SYNC_START, '2026-02-01T00:00:00Z', 'SYNC_START'),
       offlineBatch: offlineBatch(env),
       outboxBatchThreshold: env.OUTBOX_BATCH_THRESHOLD ? int(env.OUTBOX_BATCH_THRESHOLD, 0, 'OUTBOX_BATCH_THRESHOLD') : undefined,
+    },
+    webhooks: {
+      intervalMs: int(env.WEBHOOK_INTERVAL_MS, 1_000, 'WEBHOOK_INTERVAL_MS'),
+      retryBaseMs: bounded(env.WEBHOOK_RETRY_BASE_MS, 10_000, 'WEBHOOK_RETRY_BASE_MS', 1, 3_600_000),
+      concurrency: bounded(env.WEBHOOK_CONCURRENCY, 8, 'WEBHOOK_CONCURRENCY', 1, 100),
+      timeoutMs: 5_000,
+      retryForMs: 24 * 3_600_000,
     },
   };
 }

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './observability/metrics.js';
 import type { Services } from './services.js';
 import { CompanySettings } from './settings/company-settings.js';
+import { Webhooks } from './webhooks/index.js';
 
 export interface RunningServer {
   /** Where a client on this machine reaches it. */
@@ -51,6 +52,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // The operator gauges are read from ksef-proxy when scraped; it is built just below.
   const metrics: Metrics = new Metrics({ outbox: () => ksef.outboxFigures(), sync: () => ksef.syncFigures() });
   const ksef = new KsefProxy(database.db, config, logger, { ksefCall: metrics.observeKsefCall });
+  const version = packageVersion();
   const services: Services = {
     database,
     settings: new CompanySettings(database.db),
@@ -58,10 +60,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     // Chromium starts on the first PDF, not here: a server that never renders never pays for it.
     documents: new LocalDocuments(new PdfRenderer({ idleCloseMs: config.pdfIdleMs, observeRender: metrics.observePdfRender })),
     ksef,
+    webhooks: new Webhooks(database.db, config.webhooks, ksef.secrets, logger, version),
     logger,
     metrics,
     spec: loadSpec(),
-    version: packageVersion(),
+    version,
     startedAt: new Date(),
   };
   const { app } = await createApp(services, handlers, {
@@ -78,6 +81,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     server.listen(config.port, config.host, resolve);
   });
   services.ksef.start();
+  services.webhooks.start();
   const bound = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return {
@@ -92,6 +96,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await Promise.race([finished, new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs).unref())]);
       server.closeAllConnections();
       await services.ksef.stop(Math.max(0, deadline - Date.now()));
+      await services.webhooks.stop(Math.max(0, deadline - Date.now()));
       await services.documents.close();
       await database.close();
     },

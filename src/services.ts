@@ -5,6 +5,7 @@ import type { LocalDocuments } from './local/documents.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { CompanySettings } from './settings/company-settings.js';
+import type { Webhooks } from './webhooks/index.js';
 
 /** What handlers work with: built once at start by `createServices`, passed down, never global. */
 export interface Services {
@@ -15,6 +16,8 @@ export interface Services {
   documents: LocalDocuments;
   /** The only way to KSeF. */
   ksef: KsefProxy;
+  /** Subscriptions, and the delivery of the events ksef-proxy records. */
+  webhooks: Webhooks;
   logger: Logger;
   /** Prometheus metrics of this server (its own registry). */
   metrics: Metrics;

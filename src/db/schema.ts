@@ -201,6 +201,8 @@ export interface OfflineInvoicesTable {
   error_message: string | null;
   /** hash of the rejected file this row corrects (technical correction) */
   corrected_invoice_hash: string | null;
+  /** When the `offline.deadline` webhook event announced its deadline (once per invoice). */
+  deadline_warned_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -316,6 +318,55 @@ export interface SyncStagedMetadataTable {
   created_at: CreatedAt;
 }
 
+export interface WebhookSubscriptionsTable {
+  id: Generated<string>;
+  company_id: string;
+  /** An http(s) URL. */
+  url: string;
+  /** The event types it receives (webhooks/events.ts). */
+  events: string[];
+  description: string | null;
+  /** The signing secret, sealed like KSeF tokens (AES-256-GCM); shown once, at creation. */
+  secret_enc: Buffer;
+  created_at: CreatedAt;
+}
+
+export interface WebhookEventsTable {
+  id: Generated<string>;
+  company_id: string;
+  environment: KsefEnvironment;
+  type: string;
+  /** What makes two announcements of one change one event (unique per company). */
+  dedupe_key: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  created_at: CreatedAt;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  event_id: string;
+  subscription_id: string;
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  /** When it is due; while an attempt is under way, the end of that attempt's lease. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface WebhookAttemptsTable {
+  id: Generated<string>;
+  delivery_id: string;
+  attempt: number;
+  /** The receiver's HTTP status; null when no answer came (timeout, refused connection). */
+  status_code: number | null;
+  duration_ms: number;
+  error: string | null;
+  attempted_at: CreatedAt;
+}
+
 export interface Database {
   companies: CompaniesTable;
   users: UsersTable;
@@ -336,6 +387,10 @@ export interface Database {
   sync_staged_metadata: SyncStagedMetadataTable;
   bulk_batches: BulkBatchesTable;
   bulk_batch_items: BulkBatchItemsTable;
+  webhook_subscriptions: WebhookSubscriptionsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type Company = Selectable<CompaniesTable>;

@@ -8,6 +8,7 @@ import { localHandlers } from './local.js';
 import { offlineHandlers } from './offline.js';
 import { syncHandlers } from './sync.js';
 import { systemHandlers } from './system.js';
+import { webhookHandlers } from './webhooks.js';
 
 /** operationId → handler. The type makes a missing or mistyped handler a compile error. */
 export const handlers: OperationHandlers<HandlerContext> = {
@@ -19,4 +20,5 @@ export const handlers: OperationHandlers<HandlerContext> = {
   ...localHandlers,
   ...ksefHandlers,
   ...adminHandlers,
+  ...webhookHandlers,
 };

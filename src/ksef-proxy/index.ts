@@ -98,6 +98,8 @@ export class KsefProxy {
   readonly bulk: BulkBatches;
   readonly batchOutbox: BatchOutbox;
   readonly sync: InvoiceSync;
+  /** Seals secrets at rest (KSEF_SECRETS_KEY): KSeF's, and webhook signing secrets. */
+  readonly secrets: SecretBox;
   private readonly db: Kysely<Database>;
   private readonly syncSchedule: SyncSchedule;
 
@@ -108,6 +110,7 @@ export class KsefProxy {
     observers: KsefProxyObservers = {},
   ) {
     const secrets = SecretBox.load(config.ksef.secretsKey, config.dataDir, logger);
+    this.secrets = secrets;
     const limiter = new RateLimiter(config.ksef.rateLimits === 'published');
     const apis = Object.fromEntries(
       ENVIRONMENTS.map((environment) => [environment, new KsefApi(environment, new KsefHttp({ environment, config: config.ksef, limiter, logger, observe: observers.ksefCall }))]),

@@ -29,6 +29,10 @@ const tables = [
   'sync_staged_metadata',
   'synced_invoices',
   'users',
+  'webhook_attempts',
+  'webhook_deliveries',
+  'webhook_events',
+  'webhook_subscriptions',
 ];
 
 describe(`migrations (${process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite'})`, () => {

@@ -7,6 +7,7 @@ import * as bulkBatches from './0005_bulk_batches.js';
 import * as companySettings from './0006_company_settings.js';
 import * as loginThrottle from './0007_login_throttle.js';
 import * as attemptSession from './0008_attempt_session.js';
+import * as webhooks from './0009_webhooks.js';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006_company_settings': companySettings,
   '0007_login_throttle': loginThrottle,
   '0008_attempt_session': attemptSession,
+  '0009_webhooks': webhooks,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 
 /**
  * Encryption at rest of KSeF secrets (KSeF tokens, access/refresh tokens, session keys, offline private
- * keys): AES-256-GCM, a fresh 12-byte nonce per value, stored as `version ‖ nonce ‖ tag ‖ ciphertext`.
+ * keys), and of webhook signing secrets: AES-256-GCM, a fresh 12-byte nonce per value, stored as `version ‖ nonce ‖ tag ‖ ciphertext`.
  * The key comes from KSEF_SECRETS_KEY; without it (development) one is generated into the data directory.
  */
 const VERSION = 1;

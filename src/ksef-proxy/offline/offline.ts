@@ -12,6 +12,7 @@ import { KsefNotConfiguredError, KsefOfflineModeError, outageSimulated } from '.
 import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from '../sending/batch-session.js';
 import type { InvoiceFacts } from '../sending/send.js';
 import type { OnlineSessions } from '../sending/sessions.js';
+import { announceDeadlines, announceOfflineOutcomes } from '../events.js';
 import { submissionDeadline } from './deadlines.js';
 
 export type OfflineRow = Selectable<OfflineInvoicesTable>;
@@ -19,6 +20,8 @@ export type OfflineFilter = 'unsent' | 'all' | OfflineInvoiceStatus;
 
 /** An observed outage is probed this often by the background worker. */
 const PROBE_EVERY_MS = 5_000;
+/** `offline.deadline` is announced this long before an unsent invoice's submission deadline. */
+const DEADLINE_WARNING_MS = 24 * 3_600_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -258,7 +261,10 @@ export class OfflineInvoices {
     return updated;
   }
 
-  /** One pass of the background work: revert dead claims, finish stale batches, ask about processing rows, probe outages. */
+  /**
+   * One pass of the background work: revert dead claims, finish stale batches, ask about processing rows,
+   * probe outages, announce deadlines coming up.
+   */
   async work(): Promise<void> {
     const stale = new Date(Date.now() - this.config.outboxLeaseMs);
     await this.db
@@ -300,6 +306,8 @@ export class OfflineInvoices {
     for (const env of await this.availability.dueForProbe(PROBE_EVERY_MS)) {
       await this.probe(env.company_id, env.environment);
     }
+
+    await this.warnDeadlines();
   }
 
   /** Asks KSeF about a session carrying offline rows; rows become `sent` or `error` (or return to the queue). */
@@ -402,12 +410,51 @@ export class OfflineInvoices {
       .executeTakeFirst();
   }
 
+  /** Writes `values`; KSeF's final word on the invoice (`sent`, `error`) is announced to webhooks in the same transaction. */
   private update(id: string, values: Partial<Record<keyof OfflineInvoicesTable, unknown>>): Promise<OfflineRow> {
-    return this.db
-      .updateTable('offline_invoices')
-      .set({ ...(values as object), updated_at: new Date() })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    const write = (db: Kysely<Database>) =>
+      db
+        .updateTable('offline_invoices')
+        .set({ ...(values as object), updated_at: new Date() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    if (values.status !== 'sent' && values.status !== 'error') return write(this.db);
+    return this.db.transaction().execute(async (trx) => {
+      const row = await write(trx);
+      await announceOfflineOutcomes(trx, [id]);
+      return row;
+    });
+  }
+
+  /**
+   * `offline.deadline`, once per invoice: unsent invoices less than 24 hours before their submission
+   * deadline. Not while their company and environment is in an outage (real or simulated): the deadline is
+   * provisional until it ends, and fixed then (outageEnded).
+   */
+  private async warnDeadlines(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const now = new Date();
+      const due = await trx
+        .updateTable('offline_invoices as o')
+        .set({ deadline_warned_at: now })
+        .where('o.status', '!=', 'sent')
+        .where('o.deadline_warned_at', 'is', null)
+        .where('o.submission_deadline', '<=', new Date(now.getTime() + DEADLINE_WARNING_MS))
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('ksef_environment_state as s')
+                .select(sql`1`.as('one'))
+                .whereRef('s.company_id', '=', 'o.company_id')
+                .whereRef('s.environment', '=', 'o.environment')
+                .where((eb) => eb.or([eb('s.simulation_active', '=', true), eb('s.available', '=', false)])),
+            ),
+          ),
+        )
+        .returning('o.id')
+        .execute();
+      await announceDeadlines(trx, due.map((r) => r.id));
+    });
   }
 }

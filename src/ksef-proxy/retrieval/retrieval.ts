@@ -5,6 +5,7 @@ import type { SessionInvoice, SessionStatusResponse } from '../transport/api.js'
 import { type Fa3Invoice, parseFa3, summarize } from '../../local/fa3/index.js';
 import type { KsefClient } from '../transport/client.js';
 import { sha256Base64 } from '../transport/crypto.js';
+import { announceInvoiceOutcomes, announceOfflineOutcomes } from '../events.js';
 
 export interface SessionReport {
   status: SessionStatusResponse;
@@ -59,49 +60,57 @@ export class Retrieval {
   }
 
   private async recordSession(companyId: string, environment: KsefEnvironmentName, referenceNumber: string, invoices: SessionInvoice[]): Promise<void> {
-    for (const item of invoices) {
-      const numbered = item.status.code === 200 && item.ksefNumber;
-      await this.db
-        .updateTable('synced_invoices')
-        .set({
-          session_reference_number: referenceNumber,
-          invoice_reference_number: item.referenceNumber,
-          ...(numbered
-            ? {
-                status: 'sent' as const,
-                ksef_number: item.ksefNumber,
-                acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null,
-                permanent_storage_date: item.permanentStorageDate ? new Date(item.permanentStorageDate) : null,
-                invoicing_mode: item.invoicingMode ?? null,
-                error_code: null,
-                error_message: null,
-                next_attempt_at: null,
-              }
-            : {}),
-          updated_at: new Date(),
-        })
-        .where('company_id', '=', companyId)
-        .where('environment', '=', environment)
-        .where('invoice_hash', '=', item.invoiceHash)
-        .where('direction', '=', 'issued')
-        .execute();
-      await this.db
-        .updateTable('offline_invoices')
-        .set({
-          session_reference_number: referenceNumber,
-          invoice_reference_number: item.referenceNumber,
-          ...(numbered ? { status: 'sent' as const, ksef_number: item.ksefNumber, acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null } : {}),
-          // Rejected by KSeF: the offline row shows KSeF's reason (it can be corrected and resent).
-          ...(item.status.code >= 400
-            ? { status: 'error' as const, error_code: item.status.code, error_message: [item.status.description, ...(item.status.details ?? [])].join(': ') }
-            : {}),
-          updated_at: new Date(),
-        })
-        .where('company_id', '=', companyId)
-        .where('environment', '=', environment)
-        .where('invoice_hash', '=', item.invoiceHash)
-        .execute();
-    }
+    for (const item of invoices) await this.db.transaction().execute((trx) => this.recordInvoice(trx, companyId, environment, referenceNumber, item));
+  }
+
+  /** One invoice of a session's list on our rows; what KSeF's answer settles is announced to webhooks with it. */
+  private async recordInvoice(trx: Kysely<Database>, companyId: string, environment: KsefEnvironmentName, referenceNumber: string, item: SessionInvoice): Promise<void> {
+    const numbered = item.status.code === 200 && Boolean(item.ksefNumber);
+    const rejected = item.status.code >= 400;
+    const issued = await trx
+      .updateTable('synced_invoices')
+      .set({
+        session_reference_number: referenceNumber,
+        invoice_reference_number: item.referenceNumber,
+        ...(numbered
+          ? {
+              status: 'sent' as const,
+              ksef_number: item.ksefNumber,
+              acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null,
+              permanent_storage_date: item.permanentStorageDate ? new Date(item.permanentStorageDate) : null,
+              invoicing_mode: item.invoicingMode ?? null,
+              error_code: null,
+              error_message: null,
+              next_attempt_at: null,
+            }
+          : {}),
+        updated_at: new Date(),
+      })
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('invoice_hash', '=', item.invoiceHash)
+      .where('direction', '=', 'issued')
+      .returning('id')
+      .execute();
+    if (numbered) await announceInvoiceOutcomes(trx, issued.map((r) => r.id));
+    const offline = await trx
+      .updateTable('offline_invoices')
+      .set({
+        session_reference_number: referenceNumber,
+        invoice_reference_number: item.referenceNumber,
+        ...(numbered ? { status: 'sent' as const, ksef_number: item.ksefNumber, acquisition_date: item.acquisitionDate ? new Date(item.acquisitionDate) : null } : {}),
+        // Rejected by KSeF: the offline row shows KSeF's reason (it can be corrected and resent).
+        ...(rejected
+          ? { status: 'error' as const, error_code: item.status.code, error_message: [item.status.description, ...(item.status.details ?? [])].join(': ') }
+          : {}),
+        updated_at: new Date(),
+      })
+      .where('company_id', '=', companyId)
+      .where('environment', '=', environment)
+      .where('invoice_hash', '=', item.invoiceHash)
+      .returning('id')
+      .execute();
+    if (numbered || rejected) await announceOfflineOutcomes(trx, offline.map((r) => r.id));
   }
 }
 

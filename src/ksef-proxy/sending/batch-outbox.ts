@@ -6,8 +6,9 @@ import { KsefRejectedError } from '../errors.js';
 import type { SessionInvoice } from '../transport/api.js';
 import { PUBLISHED_LIMITS } from '../transport/limiter.js';
 import { type BatchLane, type BatchSessions, ZIP_ENTRY_OVERHEAD } from './batch-session.js';
+import { announceInvoiceOutcomes } from '../events.js';
 import { isOwnDuplicate } from './own-duplicate.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop } from '../../worker-loop.js';
 
 /** Rows per result update statement. */
 const SETTLE_CHUNK = 1_000;
@@ -263,12 +264,16 @@ export class BatchOutbox {
         sql`(${s.id}::uuid, ${s.status}::text, ${s.ksef_number}::varchar, ${s.session_reference_number}::varchar, ${s.invoice_reference_number}::varchar,
           ${s.acquisition_date}::timestamptz, ${s.permanent_storage_date}::timestamptz, ${s.invoicing_mode}::text, ${s.error_code}::integer, ${s.error_message}::text)`,
     );
-    await sql`update synced_invoices as t set status = v.status, ksef_number = v.ksef_number, session_reference_number = v.session_reference_number,
-        invoice_reference_number = v.invoice_reference_number, acquisition_date = v.acquisition_date, permanent_storage_date = v.permanent_storage_date,
-        invoicing_mode = v.invoicing_mode, error_code = v.error_code, error_message = v.error_message, next_attempt_at = null, updated_at = now()
-      from (values ${sql.join(values)}) as v(id, status, ksef_number, session_reference_number, invoice_reference_number, acquisition_date,
-        permanent_storage_date, invoicing_mode, error_code, error_message)
-      where t.id = v.id and t.status = 'pending'`.execute(this.db);
+    await this.db.transaction().execute(async (trx) => {
+      const settled = await sql<{ id: string }>`update synced_invoices as t set status = v.status, ksef_number = v.ksef_number, session_reference_number = v.session_reference_number,
+          invoice_reference_number = v.invoice_reference_number, acquisition_date = v.acquisition_date, permanent_storage_date = v.permanent_storage_date,
+          invoicing_mode = v.invoicing_mode, error_code = v.error_code, error_message = v.error_message, next_attempt_at = null, updated_at = now()
+        from (values ${sql.join(values)}) as v(id, status, ksef_number, session_reference_number, invoice_reference_number, acquisition_date,
+          permanent_storage_date, invoicing_mode, error_code, error_message)
+        where t.id = v.id and t.status = 'pending'
+        returning t.id`.execute(trx);
+      await announceInvoiceOutcomes(trx, settled.rows.map((r) => r.id));
+    });
   }
 
   /**
@@ -301,15 +306,21 @@ export class BatchOutbox {
           .execute();
       },
       release: async (ids, cause) => {
-        const mine = this.db.updateTable('synced_invoices').where('id', 'in', ids).where('status', '=', 'queued').where('next_attempt_at', '=', lease!);
+        const mine = (db: Kysely<Database>) => db.updateTable('synced_invoices').where('id', 'in', ids).where('status', '=', 'queued').where('next_attempt_at', '=', lease!);
         if (cause instanceof KsefRejectedError && cause.httpStatus === 400) {
           // KSeF refused the session itself (not a passing failure): trying again would be refused again.
           const code = cause.entries[0]?.code ?? 400;
-          await mine.set({ status: 'error', error_code: code, error_message: cause.message, next_attempt_at: null, updated_at: new Date() }).execute();
+          await this.db.transaction().execute(async (trx) => {
+            const failed = await mine(trx)
+              .set({ status: 'error', error_code: code, error_message: cause.message, next_attempt_at: null, updated_at: new Date() })
+              .returning('id')
+              .execute();
+            await announceInvoiceOutcomes(trx, failed.map((r) => r.id));
+          });
           return;
         }
         // Tried again after a pause that grows with the attempts (at most a minute).
-        await mine.set({ next_attempt_at: sql`now() + least(60, power(2, least(attempts, 6))) * interval '1 second'`, updated_at: new Date() }).execute();
+        await mine(this.db).set({ next_attempt_at: sql`now() + least(60, power(2, least(attempts, 6))) * interval '1 second'`, updated_at: new Date() }).execute();
       },
     };
   }

@@ -3,6 +3,7 @@ import type { KsefEnvironmentName } from '../../config.js';
 import type { BulkRejection, Database, SyncedInvoiceStatus } from '../../db/schema.js';
 import type { CredentialsStore } from '../credentials/credentials.js';
 import { KsefNotConfiguredError } from '../errors.js';
+import { announceFinishedBatches } from '../events.js';
 import { sha256Base64 } from '../transport/crypto.js';
 import type { InvoiceFacts } from './send.js';
 
@@ -108,18 +109,23 @@ export class BulkBatches {
         for (const r of inserted) ids.set(r.invoice_hash, r.id);
         const known = chunk.filter((c) => !ids.has(c.hash)).map((c) => c.hash);
         if (known.length > 0) {
+          // Locked (shared) until the commit: one of them finishing meanwhile is seen by the check below, or
+          // sees this batch (its transaction waits for ours), so the batch's completion is announced either way.
           const existing = await trx
             .selectFrom('synced_invoices')
             .select(['id', 'invoice_hash'])
             .where('company_id', '=', companyId)
             .where('environment', '=', environment)
             .where('invoice_hash', 'in', known)
+            .forShare()
             .execute();
           for (const r of existing) ids.set(r.invoice_hash, r.id);
         }
       }
       const items = hashed.map((a) => ({ batch_id: batch.id, item_index: a.index, invoice_id: ids.get(a.hash)! }));
       for (let i = 0; i < items.length; i += INSERT_CHUNK * 4) await trx.insertInto('bulk_batch_items').values(items.slice(i, i + INSERT_CHUNK * 4)).execute();
+      // Every invoice of it already sent or failed (all sent before): complete at once.
+      await announceFinishedBatches(trx, [batch.id]);
       return { batchId: batch.id, totalCount, acceptedCount: accepted.length, rejected };
     });
   }

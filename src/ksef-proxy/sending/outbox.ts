@@ -8,8 +8,9 @@ import type { KsefClient } from '../transport/client.js';
 import { aesEncrypt, sha256Base64 } from '../transport/crypto.js';
 import { KsefDuplicateInvoiceError, KsefError, KsefInvoiceRejectedError, KsefRejectedError } from '../errors.js';
 import type { OnlineSession, OnlineSessions } from './sessions.js';
+import { announceInvoiceOutcomes } from '../events.js';
 import { isOwnDuplicate } from './own-duplicate.js';
-import { WorkerLoop } from './worker-loop.js';
+import { WorkerLoop } from '../../worker-loop.js';
 
 /** What the outbox reads and writes of a `synced_invoices` row (a full row, `selectAll`, is one too). */
 export type OutboxRow = Pick<
@@ -371,12 +372,26 @@ export class Outbox {
   }
 
   /**
-   * One statement for the changes of many rows: rows changing the same columns share an
-   * `update … from (values …)`, ordered by id so that two processes lock rows in the same order.
+   * Writes a batch of row changes; rows reaching KSeF's final word (`sent`, `error`) are announced to
+   * webhooks in the same transaction.
    */
   private async writeChanges(items: { id: string; values: RowChange & { updated_at: Date } }[], db: Kysely<Database>): Promise<Date[]> {
     // The same row twice in one statement would be written once: such a batch goes item by item, in order.
     if (new Set(items.map((i) => i.id)).size !== items.length) throw new Error('a row changes twice in one batch');
+    const finished = items.filter((i) => i.values.status === 'sent' || i.values.status === 'error').map((i) => i.id);
+    if (finished.length === 0) return this.writeRows(items, db);
+    return db.transaction().execute(async (trx) => {
+      const written = await this.writeRows(items, trx);
+      await announceInvoiceOutcomes(trx, finished);
+      return written;
+    });
+  }
+
+  /**
+   * One statement for the changes of many rows: rows changing the same columns share an
+   * `update … from (values …)`, ordered by id so that two processes lock rows in the same order.
+   */
+  private async writeRows(items: { id: string; values: RowChange & { updated_at: Date } }[], db: Kysely<Database>): Promise<Date[]> {
     const written = new Map<string, Date>();
     const groups = new Map<string, typeof items>();
     for (const item of items) {

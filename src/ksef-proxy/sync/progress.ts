@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { KsefEnvironmentName } from '../../config.js';
 import type { Database, SubjectType } from '../../db/schema.js';
+import { announceSyncCompleted } from '../events.js';
 
 /**
  * The progress of a sync run, persisted (invoice_sync_runs, one row per company and environment) at every
@@ -36,6 +37,8 @@ export const noCounts = (): SyncCounts => ({ fetched: 0, inserted: 0, updated: 0
 export class RunRecorder {
   private readonly progress: SyncProgress = { counts: noCounts(), subjects: {} };
   private phaseNow: SyncPhase = 'exporting';
+  private trigger: SyncTrigger = 'requested';
+  private startedAt = new Date();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -45,13 +48,15 @@ export class RunRecorder {
   ) {}
 
   async begin(trigger: SyncTrigger): Promise<void> {
+    this.trigger = trigger;
+    this.startedAt = new Date();
     const row = {
       company_id: this.companyId,
       environment: this.environment,
       run_id: this.runId,
       trigger,
       phase: this.phaseNow,
-      started_at: new Date(),
+      started_at: this.startedAt,
       finished_at: null,
       last_error: null,
       progress: JSON.stringify(this.progress),
@@ -89,17 +94,32 @@ export class RunRecorder {
     return this.progress.counts;
   }
 
+  /** The run's end, and its `sync.completed` webhook event, in one transaction. */
   async finish(error: Error | null): Promise<void> {
     this.phaseNow = 'idle';
-    await this.write({ finished_at: new Date(), last_error: error ? error.message.slice(0, 1000) : null });
+    const finishedAt = new Date();
+    const lastError = error ? error.message.slice(0, 1000) : null;
+    await this.db.transaction().execute(async (trx) => {
+      await this.write({ finished_at: finishedAt, last_error: lastError }, trx);
+      await announceSyncCompleted(trx, {
+        companyId: this.companyId,
+        environment: this.environment,
+        runId: this.runId,
+        trigger: this.trigger,
+        startedAt: this.startedAt,
+        finishedAt,
+        counts: this.progress.counts,
+        error: lastError,
+      });
+    });
   }
 
   private subject(subject: SubjectType): SubjectProgress {
     return (this.progress.subjects[subject] ??= { packages: 0, invoices: 0, window: null });
   }
 
-  private async write(extra: { finished_at?: Date; last_error?: string | null } = {}): Promise<void> {
-    await this.db
+  private async write(extra: { finished_at?: Date; last_error?: string | null } = {}, db: Kysely<Database> = this.db): Promise<void> {
+    await db
       .updateTable('invoice_sync_runs')
       .set({ phase: this.phaseNow, progress: JSON.stringify(this.progress), updated_at: new Date(), ...extra })
       .where('company_id', '=', this.companyId)

@@ -2,14 +2,16 @@ import { type Kysely, sql } from 'kysely';
 import type { KsefEnvironmentName } from '../../config.js';
 import type { Database, SubjectType } from '../../db/schema.js';
 import { type Fa3Invoice, parseFa3 } from '../../local/fa3/index.js';
+import { announceInvoiceOutcomes, announceReceived } from '../events.js';
 import { lockForTransaction } from '../locks.js';
 import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations.js';
 
 /**
  * The end of a package: ONE transaction moves its staged rows into the register, teaches invoices we sent
- * their KSeF number (by invoice hash), indexes and resolves the relations of what arrived, advances the
- * subject type's checkpoint and clears the staging. Either all of it commits or none: a crash before the
- * commit leaves staging rows the next run discards, and that run exports the same window again.
+ * their KSeF number (by invoice hash), indexes and resolves the relations of what arrived, announces the
+ * newly numbered and the new received invoices to webhooks, advances the subject type's checkpoint and
+ * clears the staging. Either all of it commits or none: a crash before the commit leaves staging rows the
+ * next run discards, and that run exports the same window again.
  */
 
 export interface StoredPackage {
@@ -77,6 +79,10 @@ export async function storePackage(
         where m.package_id = ${packageId} and m.ksef_number = s.ksef_number
           and s.company_id = ${companyId} and s.environment = ${environment} and s.relations_indexed_at is null`.execute(trx);
     }
+
+    // Announced with the rows: an invoice we sent learning its number here, and each new purchase invoice.
+    await announceInvoiceOutcomes(trx, learned.rows.map((r) => r.id));
+    await announceReceived(trx, inserted.rows.map((r) => r.id));
 
     const added = inserted.rows.length + learned.rows.length;
     await trx

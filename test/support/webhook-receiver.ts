@@ -1,0 +1,82 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request a receiver got: the raw body as received, its headers, when, and what it answered. */
+export interface ReceivedRequest {
+  body: string;
+  headers: http.IncomingHttpHeaders;
+  at: number;
+  answered: number;
+  /** The parsed body. */
+  event: { id: string; type: string; createdAt: string; environment: string; data: Record<string, any> };
+}
+
+/** How the receiver answers a request: a status (and headers), or 'hang' (never answers). */
+export type Answer = { status: number; headers?: Record<string, string> } | 'hang';
+
+/**
+ * A webhook receiver as an integrator would run it: a plain node http server on a free port, recording
+ * every request. `answer` decides each response (default 200).
+ */
+export class WebhookReceiver {
+  readonly requests: ReceivedRequest[] = [];
+  answer: (req: Omit<ReceivedRequest, 'answered'>, index: number) => Answer = () => ({ status: 200 });
+  private readonly server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const received = { body, headers: req.headers, at: Date.now(), event: JSON.parse(body) };
+      const answer = this.answer(received, this.requests.length);
+      if (answer === 'hang') {
+        this.requests.push({ ...received, answered: 0 });
+        return;
+      }
+      this.requests.push({ ...received, answered: answer.status });
+      res.writeHead(answer.status, answer.headers).end();
+    });
+  });
+  url = '';
+
+  static async start(): Promise<WebhookReceiver> {
+    const r = new WebhookReceiver();
+    await new Promise<void>((resolve) => r.server.listen(0, '127.0.0.1', resolve));
+    r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hooks`;
+    return r;
+  }
+
+  /** The requests carrying events of `type` (and matching `filter`). */
+  of(type: string, filter: (data: Record<string, any>) => boolean = () => true): ReceivedRequest[] {
+    return this.requests.filter((r) => r.event.type === type && filter(r.event.data));
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/**
+ * Verifies `X-FastKSeF-Signature` as the README tells receivers to, independently of the server's code:
+ * HMAC-SHA256(secret, "<t>.<raw body>") in hex, compared in constant time, `t` at most 5 minutes old.
+ */
+export function signatureValid(secret: string, request: Pick<ReceivedRequest, 'body' | 'headers'>, now = Date.now()): boolean {
+  const header = String(request.headers['x-fastksef-signature'] ?? '');
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  if (!match) return false;
+  const expected = createHmac('sha256', secret).update(`${match[1]}.${request.body}`).digest();
+  const fresh = Math.abs(now / 1000 - Number(match[1])) <= 300;
+  return fresh && timingSafeEqual(expected, Buffer.from(match[2], 'hex'));
+}
+
+/** Polls until `probe` answers something truthy. */
+export async function eventually<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
