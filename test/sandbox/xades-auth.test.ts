@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { SignedXml } from 'xml-crypto';
 import { jest } from '@jest/globals';
 import { authTokenRequestXml } from '../../src/xades/auth-token-request.js';
 import { signEnveloped } from '../../src/xades/sign.js';
@@ -226,6 +227,41 @@ describeWithShared('sandbox: authentication with a XAdES signature (POST /auth/x
     const refused = await t.raw.get('rate-limits', { headers: bearer(elsewhere.accessToken) });
     expect(refused.statusCode).toBe(403);
     expect(json(refused)).toMatchObject({ reasonCode: 'ip-not-allowed', security: { clientIp: '127.0.0.1' } });
+  });
+
+  it('verifies a RSA-PSS signature (sha256-rsa-MGF1) made by another signer, xml-crypto, with its own layout', async () => {
+    const { challenge } = await t.client.challenge();
+    const unsigned = authTokenRequestXml({ challenge, context: nip(), subjectIdentifierType: 'certificateSubject' });
+    const ds = 'http://www.w3.org/2000/09/xmldsig#';
+    const der = rsaSeal.certificateDer;
+    const properties = [
+      `<xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#" xmlns:ds="${ds}" Target="#Podpis">`,
+      '<xades:SignedProperties Id="Wlasciwosci"><xades:SignedSignatureProperties>',
+      `<xades:SigningTime>${new Date().toISOString()}</xades:SigningTime>`,
+      '<xades:SigningCertificateV2><xades:Cert><xades:CertDigest>',
+      `<ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha512"/><ds:DigestValue>${createHash('sha512').update(der).digest('base64')}</ds:DigestValue>`,
+      '</xades:CertDigest></xades:Cert></xades:SigningCertificateV2>',
+      '</xades:SignedSignatureProperties></xades:SignedProperties></xades:QualifyingProperties>',
+    ].join('');
+    const signer = new SignedXml({
+      privateKey: rsaSeal.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      publicCert: rsaSeal.certificatePem,
+      signatureAlgorithm: 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+      objects: [{ content: properties }],
+    });
+    const exc = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+    signer.addReference({ xpath: '/*', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', exc], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256', isEmptyUri: true });
+    signer.addReference({ xpath: "//*[@Id='Wlasciwosci']", transforms: [exc], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha512', type: 'http://uri.etsi.org/01903#SignedProperties' });
+    signer.computeSignature(unsigned, { prefix: 'ds', attrs: { Id: 'Podpis' } });
+    const xml = signer.getSignedXml();
+    expect(xml).toContain('sha256-rsa-MGF1');
+    expect(await finalStatus(xml)).toEqual({ code: 200, description: 'Uwierzytelnianie zakończone sukcesem' });
+    // Without the qualifying properties it is plain XMLDSig, not XAdES.
+    const plain = new SignedXml({ privateKey: rsaSeal.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, publicCert: rsaSeal.certificatePem, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: exc });
+    plain.addReference({ xpath: '/*', transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', exc], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256', isEmptyUri: true });
+    plain.computeSignature(authTokenRequestXml({ challenge: (await t.client.challenge()).challenge, context: nip(), subjectIdentifierType: 'certificateSubject' }), { prefix: 'ds', attrs: { Id: 'Podpis' } });
+    expect((await rejection(plain.getSignedXml())).details[0]).toBe('Format podpisu niezgodny z akceptowanymi profilami XAdES.');
   });
 
   it('refuses keys and algorithms KSeF does not allow (9105) and certificates that name no subject (21115)', async () => {
