@@ -7,7 +7,8 @@ import { SandboxOptions } from './options.js';
  * SANDBOX_RATE_LIMITS (off|published), SANDBOX_AUTH_DELAY_MS, SANDBOX_PROCESSING_DELAY_MS,
  * SANDBOX_PERMANENT_STORAGE_DELAY_MS, SANDBOX_ACCESS_TOKEN_TTL_SECONDS, SANDBOX_REFRESH_TOKEN_TTL_SECONDS,
  * SANDBOX_FAULTS=1 (admin API under /sandbox), SANDBOX_EXPORT_PART_BYTES (export part size, default 50 MB),
- * SANDBOX_EXPORT_INVOICE_LIMIT (invoices per export package, default 10 000).
+ * SANDBOX_EXPORT_INVOICE_LIMIT (invoices per export package, default 10 000), SANDBOX_CERTIFICATES_WITH_TOKEN_AUTH=1
+ * (KSeF-token callers may request certificates as their NIP's seal).
  */
 
 function numberFromEnv(name: string): number | undefined {
@@ -40,6 +41,7 @@ async function main() {
     exportPartBytes: numberFromEnv('SANDBOX_EXPORT_PART_BYTES'),
     exportInvoiceLimit: numberFromEnv('SANDBOX_EXPORT_INVOICE_LIMIT'),
     faultsEnabled: ['1', 'true', 'yes'].includes((process.env.SANDBOX_FAULTS ?? '').toLowerCase()),
+    certificatesWithTokenAuth: ['1', 'true', 'yes'].includes((process.env.SANDBOX_CERTIFICATES_WITH_TOKEN_AUTH ?? '').toLowerCase()),
   };
   const sandbox = await startSandbox(options);
   console.log(

@@ -25,7 +25,42 @@ export const TOKEN_PERMISSIONS = [
 ] as const;
 export type TokenPermission = (typeof TOKEN_PERMISSIONS)[number];
 /** Route permissions also include ones a token cannot carry. */
-export type Permission = TokenPermission | 'PefInvoiceWrite';
+export type Permission = TokenPermission | 'PefInvoiceWrite' | 'VatUeManage';
+
+export const SUBJECT_IDENTIFIER_TYPES = ['Nip', 'Pesel', 'Fingerprint'] as const;
+export type SubjectIdentifierType = (typeof SUBJECT_IDENTIFIER_TYPES)[number];
+
+/** Who acts: a NIP, a PESEL, or the SHA-256 of a certificate (64 upper-case hex digits). */
+export interface SubjectIdentifier {
+  type: SubjectIdentifierType;
+  value: string;
+}
+
+export const subjectKey = (s: SubjectIdentifier) => `${s.type}:${s.value}`;
+
+/** open-api.json's AuthenticationMethod values for a XAdES sign-in. */
+export type SignatureMethod = 'QualifiedSeal' | 'QualifiedSignature' | 'InternalCertificate';
+
+/** How an auth operation was authenticated. */
+export type Authentication =
+  | {
+      kind: 'token';
+      /** The KSeF token used (UPO `NumerReferencyjnyTokenaKSeF`); empty when the token was not recognised. */
+      tokenReference: string;
+    }
+  | {
+      kind: 'signature';
+      method: SignatureMethod;
+      /** NIP/PESEL named by the certificate, or its fingerprint (SubjectIdentifierType). */
+      subject: SubjectIdentifier;
+      /** The signing certificate's subject Name, DER (the enrollment data of KSeF certificates). */
+      certificateSubject: Buffer;
+      /** Base64 SHA-256 of the signed document as received (UPO `SkrotDokumentuUwierzytelniajacego`). */
+      documentHash: string;
+    };
+
+/** Who opened a session, for `GET /sessions` with only InvoiceWrite (the caller sees its own). */
+export const openerKey = (a: Authentication) => (a.kind === 'token' ? `token:${a.tokenReference}` : `subject:${subjectKey(a.subject)}`);
 
 /** What an open-mode token (not registered anywhere) may do: everything a context owner's token can. */
 export const OPEN_MODE_PERMISSIONS: readonly TokenPermission[] = [
@@ -75,13 +110,13 @@ export const CERTIFICATE_STATUSES = ['Active', 'Blocked', 'Revoked', 'Expired'] 
 export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
 /**
- * A KSeF certificate. It belongs to the authenticated subject (here always a NIP), not to a context: the
- * same subject sees the same certificates in every context it signs in to.
+ * A KSeF certificate. It belongs to the authenticated subject, not to a context: the same subject sees the
+ * same certificates in every context it signs in to, and signing in with it authenticates as that subject.
  */
 export interface KsefCertificate {
   /** 16 upper-case hex digits, equal to the X.509 serial number. */
   serialNumber: string;
-  ownerNip: string;
+  owner: SubjectIdentifier;
   name: string;
   type: KsefCertificateType;
   commonName: string;
@@ -97,7 +132,7 @@ export interface KsefCertificate {
 /** A certificate request (`POST /certificates/enrollments`) whose CSR passed every check. */
 export interface CertificateEnrollment {
   referenceNumber: string;
-  ownerNip: string;
+  owner: SubjectIdentifier;
   requestDate: Date;
   name: string;
   type: KsefCertificateType;
@@ -127,12 +162,12 @@ export interface AuthOperation {
   referenceNumber: string;
   startDate: Date;
   context: ContextIdentifier;
-  /** Reference number of the KSeF token used (the subject; UPO `NumerReferencyjnyTokenaKSeF`). */
-  tokenReference: string;
+  authentication: Authentication;
   /** The final status, reported once `readyAt` has passed (status 100 before). */
   outcome: StatusInfo;
   readyAt: number;
-  permissions: ReadonlySet<TokenPermission>;
+  /** What the operation may do in its context; a XAdES operation's set is worked out again for each access token. */
+  permissions: ReadonlySet<Permission>;
   allowedIps?: AllowedIps;
   redeemed: boolean;
   revoked: boolean;
@@ -147,6 +182,8 @@ export interface IssuedJwt {
   kind: JwtKind;
   authReference: string;
   expiresAt: number;
+  /** An access token keeps the permissions it was issued with until it expires. */
+  permissions?: ReadonlySet<Permission>;
 }
 
 export interface FormCode {
@@ -235,7 +272,7 @@ export interface Session {
   referenceNumber: string;
   context: ContextIdentifier;
   authReference: string;
-  tokenReference: string;
+  authentication: Authentication;
   formCode: FormCode;
   dateCreated: Date;
   dateUpdated: Date;
@@ -270,4 +307,26 @@ export interface ExportJob {
   packageExpirationDate?: Date;
   package?: Record<string, unknown>;
   parts: Map<string, Buffer>;
+}
+
+/** `POST /testdata/person`: the PESEL of a person who is the Owner of a NIP (the NIP–PESEL binding). */
+export interface TestPerson {
+  nip: string;
+  pesel: string;
+  isBailiff: boolean;
+  isDeceased: boolean;
+  description: string;
+  createdDate: Date;
+}
+
+export const TEST_SUBJECT_TYPES = ['EnforcementAuthority', 'VatGroup', 'JST'] as const;
+export type TestSubjectType = (typeof TEST_SUBJECT_TYPES)[number];
+
+/** `POST /testdata/subject`: an entity with a role, and the members (subunits) it was created with. */
+export interface TestSubject {
+  nip: string;
+  type: TestSubjectType;
+  description: string;
+  createdDate: Date;
+  subunits: Array<{ nip: string; description: string }>;
 }

@@ -57,10 +57,16 @@ export interface SandboxOptions {
   exportPartBytes?: number;
   /** Reject invoices whose P_1 is after the day they were received (status 450); default true. */
   rejectFutureIssueDate?: boolean;
-  /** Certificate requests a subject may ever file (`/certificates/limits` enrollment); default 300, KSeF's for a NIP. */
+  /** Certificate requests a subject may ever file (`/certificates/limits` enrollment); default KSeF's: 300 for a NIP, 12 for a PESEL or fingerprint. */
   maxCertificateEnrollments?: number;
-  /** Active KSeF certificates a subject may hold (`/certificates/limits` certificate); default 100, KSeF's for a NIP. */
+  /** Active KSeF certificates a subject may hold (`/certificates/limits` certificate); default KSeF's: 100 for a NIP, 6 for a PESEL or fingerprint. */
   maxActiveCertificates?: number;
+  /**
+   * KSeF serves certificate enrollment (and revocation) only to callers who signed in with a signature; true
+   * lets a KSeF-token caller act as the company seal of its context's NIP, as the sandbox did before it had
+   * XAdES sign-in. Default false.
+   */
+  certificatesWithTokenAuth?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -79,8 +85,9 @@ export interface ResolvedOptions {
   exportInvoiceLimit: number;
   exportPartBytes: number;
   rejectFutureIssueDate: boolean;
-  maxCertificateEnrollments: number;
-  maxActiveCertificates: number;
+  maxCertificateEnrollments?: number;
+  maxActiveCertificates?: number;
+  certificatesWithTokenAuth: boolean;
 }
 
 /** crypto.randomBytes drawn from a pool: ids are minted per request, and small sync calls are costly. */
@@ -110,6 +117,9 @@ const count = (name: string, value: number | undefined, fallback: number): numbe
   return v;
 };
 
+const optionalCount = (name: string, value: number | undefined): number | undefined =>
+  value === undefined ? undefined : count(name, value, 0);
+
 export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
   const positive = (name: string, value: number | undefined, fallback: number) => {
     const v = nonNegative(name, value, fallback);
@@ -132,7 +142,8 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     exportInvoiceLimit: positive('exportInvoiceLimit', options.exportInvoiceLimit, 10_000),
     exportPartBytes: positive('exportPartBytes', options.exportPartBytes, 50_000_000),
     rejectFutureIssueDate: options.rejectFutureIssueDate ?? true,
-    maxCertificateEnrollments: count('maxCertificateEnrollments', options.maxCertificateEnrollments, 300),
-    maxActiveCertificates: count('maxActiveCertificates', options.maxActiveCertificates, 100),
+    maxCertificateEnrollments: optionalCount('maxCertificateEnrollments', options.maxCertificateEnrollments),
+    maxActiveCertificates: optionalCount('maxActiveCertificates', options.maxActiveCertificates),
+    certificatesWithTokenAuth: options.certificatesWithTokenAuth ?? false,
   };
 }

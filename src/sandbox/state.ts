@@ -11,6 +11,8 @@ import {
   KsefCertificate,
   KsefTokenRecord,
   Session,
+  TestPerson,
+  TestSubject,
 } from './model.js';
 import { ResolvedOptions } from './options.js';
 import { Cursors } from './util/continuation.js';
@@ -51,6 +53,14 @@ export class SandboxState {
   readonly certificates = new Map<string, KsefCertificate>();
   /** NIPs allowed to send invoices with attachments (POST /testdata/attachment). */
   readonly attachmentNips = new Set<string>();
+  /** Test persons by the NIP they own (POST /testdata/person). */
+  readonly testPersons = new Map<string, TestPerson>();
+  /** Test entities with a role, by NIP (POST /testdata/subject). */
+  readonly testSubjects = new Map<string, TestSubject>();
+  /** Keys (contextKey) of contexts whose sign-ins end in status 480 (POST /testdata/context/block). */
+  readonly blockedContexts = new Set<string>();
+  /** Certificate limits set for a subject (subjectKey) by POST /testdata/limits/subject/certificate. */
+  readonly subjectCertificateLimits = new Map<string, { maxEnrollments?: number; maxCertificates?: number }>();
   readonly rateLimiter: RateLimiter;
   readonly faults = new Faults();
   /** Set by startSandbox: the base of the URLs the sandbox hands out when publicBaseUrl is not configured. */
@@ -160,6 +170,10 @@ export class SandboxState {
     this.certificateEnrollments.clear();
     this.certificates.clear();
     this.attachmentNips.clear();
+    this.testPersons.clear();
+    this.testSubjects.clear();
+    this.blockedContexts.clear();
+    this.subjectCertificateLimits.clear();
     this.rateLimiter.reset();
   }
 

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
-import { constants, createPrivateKey, generateKeyPairSync, randomBytes, sign, verify, X509Certificate } from 'node:crypto';
+import { constants, createPrivateKey, generateKeyPairSync, KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 import { readCertificateRequest } from '../../src/sandbox/certificates/csr.js';
 import { subjectDifferences } from '../../src/sandbox/certificates/subject.js';
 import { KsefError } from '../../src/sandbox/http/errors.js';
 import { x509 } from '../../src/sandbox/util/x509.js';
 import { describeWithShared, sharedPath } from '../support/shared.js';
+import { selfSignedCertificate, signedAuthTokenRequest, TestCertificate } from '../support/xades.js';
 import { buildCsr, SIGNATURE_ALGORITHMS } from './support/csr.js';
 import { bearer, exceptionCode, exceptionDetails, json } from './support/http.js';
 import { Tokens } from './support/independent-client.js';
-import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, startTestSandbox, TestSandbox } from './support/sandbox.js';
+import { FakeClock, openModeToken, OTHER_NIP, SELLER_NIP, signIn, startTestSandbox, TestSandbox } from './support/sandbox.js';
 
 type KeyPair = ReturnType<typeof generateKeyPairSync>;
 type Data = Record<string, string>;
@@ -50,11 +51,16 @@ const subjectLines = (cert: X509Certificate) => cert.subject.split('\n').sort();
 const expectedLines = (data: Data) =>
   [`CN=${data.commonName}`, `C=${data.countryName}`, `O=${data.organizationName}`, `organizationIdentifier=${data.organizationIdentifier}`].sort();
 
-/** A KSeF token in the official shape for an InternalId context (accepted in open mode). */
-function internalIdToken(internalId: string): string {
-  const hex = randomBytes(10).toString('hex').toUpperCase();
-  return `20260101-EC-${hex.slice(0, 10)}-${hex.slice(10)}-00|internalId-${internalId}|${randomBytes(32).toString('hex')}`;
-}
+/** The seal the admin API certifies for a NIP (the sandbox knows no company names). */
+const ADMIN_SEAL_DATA = {
+  commonName: `Podmiot ${SELLER_NIP}`,
+  countryName: 'PL',
+  organizationName: `Podmiot testowy ${SELLER_NIP} (sandbox)`,
+  organizationIdentifier: SELLER_NIP,
+};
+
+const nipContext = (value: string) => ({ type: 'Nip' as const, value });
+const internalContext = (value: string) => ({ type: 'InternalId' as const, value });
 
 function certificateHelpers(get: () => { t: TestSandbox; token: string }) {
   const enroll = async (csr: Buffer, type: 'Offline' | 'Authentication' = 'Offline', extra: Record<string, unknown> = {}, token = get().token) =>
@@ -103,6 +109,8 @@ function certificateHelpers(get: () => { t: TestSandbox; token: string }) {
 describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
   const clock = new FakeClock(new Date());
   let t: TestSandbox;
+  let seal: TestCertificate;
+  let otherSeal: TestCertificate;
   let tokens: Tokens;
   let data: Data;
   const h = certificateHelpers(() => ({ t, token: tokens.accessToken }));
@@ -110,19 +118,23 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
 
   beforeAll(async () => {
     t = await startTestSandbox({ now: clock.now, faultsEnabled: true, accessTokenTtlSeconds: 3 * 365 * 24 * 3600 });
-    tokens = await t.client.authenticate(openModeToken(SELLER_NIP), { type: 'Nip', value: SELLER_NIP });
+    [seal, otherSeal] = await Promise.all([
+      selfSignedCertificate({ seal: { nip: SELLER_NIP, organizationName: 'Sprzedawca testowy sp. z o.o.' } }, { keyType: 'EC' }),
+      selfSignedCertificate({ seal: { nip: OTHER_NIP } }, { keyType: 'EC' }),
+    ]);
+    tokens = await signIn(t.client, seal, nipContext(SELLER_NIP));
     data = await t.client.call<Data>('GET', 'certificates/enrollments/data', { bearer: tokens.accessToken, expected: 200 });
   });
   afterAll(() => t.close());
 
-  it('answers the enrollment data of the signed-in subject: a company seal of its NIP, the same in its InternalId contexts', async () => {
+  it('answers the enrollment data of the signed-in subject: the attributes of the seal it signed with, the same in its InternalId contexts', async () => {
     expect(data).toEqual({
-      commonName: `Podmiot ${SELLER_NIP}`,
+      commonName: 'Sprzedawca testowy sp. z o.o.',
       countryName: 'PL',
-      organizationName: `Podmiot testowy ${SELLER_NIP} (sandbox)`,
-      organizationIdentifier: SELLER_NIP,
+      organizationName: 'Sprzedawca testowy sp. z o.o.',
+      organizationIdentifier: `VATPL-${SELLER_NIP}`,
     });
-    const internal = await t.client.authenticate(internalIdToken(`${SELLER_NIP}-00001`), { type: 'InternalId', value: `${SELLER_NIP}-00001` });
+    const internal = await signIn(t.client, seal, internalContext(`${SELLER_NIP}-00001`));
     expect(await t.client.call('GET', 'certificates/enrollments/data', { bearer: internal.accessToken, expected: 200 })).toEqual(data);
     expect(await h.limits()).toEqual({ canRequest: true, enrollment: { remaining: 300, limit: 300 }, certificate: { remaining: 100, limit: 100 } });
   });
@@ -187,11 +199,11 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
     expect(exceptionDetails(renamed)).toEqual([`commonName: "Ktoś inny" zamiast "${data.commonName}"`]);
     const { organizationIdentifier: _, ...withoutNip } = data;
     expect(exceptionDetails(await h.refuse(buildCsr({ ...withoutNip, serialNumber: SELLER_NIP }, ecKeys)))).toEqual([
-      `organizationIdentifier: brak atrybutu (oczekiwano "${SELLER_NIP}")`,
+      `organizationIdentifier: brak atrybutu (oczekiwano "${data.organizationIdentifier}")`,
       `serialNumber: nieoczekiwany atrybut ("${SELLER_NIP}")`,
     ]);
     const otherData = await t.client.call<Data>('GET', 'certificates/enrollments/data', {
-      bearer: (await t.client.authenticate(openModeToken(OTHER_NIP), { type: 'Nip', value: OTHER_NIP })).accessToken,
+      bearer: (await signIn(t.client, otherSeal, nipContext(OTHER_NIP))).accessToken,
       expected: 200,
     });
     expect(exceptionCode(await h.refuse(buildCsr(otherData, ecKeys)))).toBe(25003);
@@ -220,7 +232,7 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
   });
 
   it('rejects, while processing, a key already certified for another subject (status 400)', async () => {
-    const other = await t.client.authenticate(openModeToken(OTHER_NIP), { type: 'Nip', value: OTHER_NIP });
+    const other = await signIn(t.client, otherSeal, nipContext(OTHER_NIP));
     const otherData = await t.client.call<Data>('GET', 'certificates/enrollments/data', { bearer: other.accessToken, expected: 200 });
     const ref = await h.enroll(buildCsr(otherData, rsaKeys), 'Offline', {}, other.accessToken);
     expect((await h.waitForEnrollment(ref, other.accessToken)).status).toEqual({
@@ -234,7 +246,7 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
   });
 
   it('lists the subject’s certificates newest first with filters and pages, from any of its contexts', async () => {
-    const internal = await t.client.authenticate(internalIdToken(`${SELLER_NIP}-00002`), { type: 'InternalId', value: `${SELLER_NIP}-00002` });
+    const internal = await signIn(t.client, seal, internalContext(`${SELLER_NIP}-00002`));
     const all = await h.list({}, '', internal.accessToken);
     expect(all.certificates).toHaveLength(4);
     expect(all.hasMore).toBe(false);
@@ -313,7 +325,7 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
       expect(cert.serialNumber.toUpperCase()).toBe(serialNumber);
       expect(new Date(cert.validFrom).getTime()).toBe(Date.parse(validFrom));
       expect(new Date(cert.validTo).getTime()).toBe(Date.parse(validTo));
-      expect(subjectLines(cert)).toEqual(expectedLines(data));
+      expect(subjectLines(cert)).toEqual(expectedLines(ADMIN_SEAL_DATA));
       expect(keyUsageOf(cert.raw)).toEqual(NON_REPUDIATION);
 
       // KOD II signs the link without https:// (PROTOCOL.md §10): RSA-PSS/SHA-256 salt 32, or ECDSA P-256 r‖s.
@@ -353,7 +365,74 @@ describeWithShared('sandbox: KSeF certificates (/certificates)', () => {
   });
 });
 
-describeWithShared('sandbox: certificate limits', () => {
+describeWithShared('sandbox: signing in with KSeF certificates, and certificates for KSeF-token callers', () => {
+  let t: TestSandbox;
+  let seal: TestCertificate;
+  let tokens: Tokens;
+  let data: Data;
+  const h = certificateHelpers(() => ({ t, token: tokens.accessToken }));
+
+  beforeAll(async () => {
+    t = await startTestSandbox({ faultsEnabled: true });
+    seal = await selfSignedCertificate({ seal: { nip: SELLER_NIP } });
+    tokens = await signIn(t.client, seal, nipContext(SELLER_NIP));
+    data = await t.client.call<Data>('GET', 'certificates/enrollments/data', { bearer: tokens.accessToken, expected: 200 });
+  });
+  afterAll(() => t.close());
+
+  /** The final status of a XAdES sign-in with this certificate and key. */
+  async function signInStatus(certificate: Buffer | string, privateKey: KeyObject | string) {
+    const challenge = (await t.client.challenge()).challenge;
+    const xml = await signedAuthTokenRequest({ challenge, context: nipContext(SELLER_NIP), subjectIdentifierType: 'certificateSubject' }, { certificate, privateKey });
+    const started = await t.client.startXadesAuth(xml);
+    return t.client.waitForAuth(started.referenceNumber, started.authenticationToken.token);
+  }
+
+  it('signs in with an Authentication certificate it requested, as the same subject (InternalCertificate), until it is revoked', async () => {
+    const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const serial = (await h.waitForEnrollment(await h.enroll(buildCsr(data, keys), 'Authentication'))).certificateSerialNumber!;
+    const der = Buffer.from((await h.retrieve([serial]))[0].certificate, 'base64');
+
+    const viaCertificate = await signIn(t.client, { certificate: der, privateKey: keys.privateKey }, nipContext(SELLER_NIP));
+    const sessions = await t.client.call<{ items: Array<Record<string, unknown>> }>('GET', 'auth/sessions', { bearer: viaCertificate.accessToken, expected: 200 });
+    expect(sessions.items.find((i) => i.isCurrent)).toMatchObject({
+      authenticationMethod: 'InternalCertificate',
+      authenticationMethodInfo: { category: 'XadesSignature', code: 'xades.ksef-certificate' },
+    });
+    // The same subject: the same enrollment data and the same certificates.
+    expect(await t.client.call('GET', 'certificates/enrollments/data', { bearer: viaCertificate.accessToken, expected: 200 })).toEqual(data);
+    expect((await h.list({}, '', viaCertificate.accessToken)).certificates.map((c) => c.certificateSerialNumber)).toContain(serial);
+
+    expect((await h.revoke(serial)).statusCode).toBe(204);
+    expect(await signInStatus(der, keys.privateKey)).toEqual({
+      code: 460,
+      description: 'Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu',
+      details: ['Certyfikat odwołany.'],
+    });
+  });
+
+  it('signs in with an Authentication certificate of the admin API, and never with an Offline one (460 "Niepoprawny certyfikat.")', async () => {
+    const authentication = (await t.admin.post('certificates', { json: { nip: SELLER_NIP, keyType: 'RSA', certificateType: 'Authentication' } })).body;
+    expect((await signInStatus(authentication.certificatePem, authentication.privateKeyPem)).code).toBe(200);
+    const offline = (await t.admin.post('certificates', { json: { nip: SELLER_NIP, keyType: 'EC' } })).body;
+    expect(await signInStatus(offline.certificatePem, offline.privateKeyPem)).toMatchObject({ code: 460, details: ['Niepoprawny certyfikat.'] });
+  });
+
+  it('refuses a KSeF-token caller enrollment data (25001), requests (25002) and revocation (403), and shows it its NIP’s certificates', async () => {
+    const token = (await t.client.authenticate(openModeToken(SELLER_NIP), nipContext(SELLER_NIP))).accessToken;
+    const noData = await t.raw.get('certificates/enrollments/data', { headers: bearer(token) });
+    expect(exceptionCode(noData)).toBe(25001);
+    expect(exceptionDetails(noData)).toEqual(['Wniosek o certyfikat KSeF wymaga uwierzytelnienia podpisem (XAdES), nie tokenem KSeF.']);
+    expect(exceptionCode(await h.refuse(buildCsr(data, ecKeys), token))).toBe(25002);
+    const serial = (await h.list({ type: 'Authentication', status: 'Active' }, '', token)).certificates[0].certificateSerialNumber;
+    const revoke = await h.revoke(serial, token);
+    expect(revoke.statusCode).toBe(403);
+    expect(json(revoke)).toMatchObject({ reasonCode: 'auth-method-not-allowed', security: { authenticationMethodCategory: 'Token' } });
+    expect((await h.limits(token)).enrollment.limit).toBe(300);
+  });
+});
+
+describeWithShared('sandbox: certificate limits (with certificatesWithTokenAuth, a token caller acting as its NIP’s seal)', () => {
   let t: TestSandbox;
   let tokens: Tokens;
   let data: Data;
@@ -361,11 +440,15 @@ describeWithShared('sandbox: certificate limits', () => {
 
   beforeAll(async () => {
     // Processing takes 300 ms so that two requests can be accepted before either is issued.
-    t = await startTestSandbox({ maxCertificateEnrollments: 3, maxActiveCertificates: 1, processingDelayMs: 300 });
+    t = await startTestSandbox({ maxCertificateEnrollments: 3, maxActiveCertificates: 1, processingDelayMs: 300, certificatesWithTokenAuth: true });
     tokens = await t.client.authenticate(openModeToken(SELLER_NIP), { type: 'Nip', value: SELLER_NIP });
     data = await t.client.call<Data>('GET', 'certificates/enrollments/data', { bearer: tokens.accessToken, expected: 200 });
   });
   afterAll(() => t.close());
+
+  it('makes up the seal’s enrollment data from the NIP', () => {
+    expect(data).toEqual(ADMIN_SEAL_DATA);
+  });
 
   it('enforces the certificate limit when a request arrives and when it is processed, and the request limit for good', async () => {
     const first = await h.enroll(buildCsr(data, ecKeys));

@@ -1,17 +1,19 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describeWithShared, readSample } from '../support/shared.js';
+import { selfSignedCertificate } from '../support/xades.js';
 import { PartUploadRequest, prepareBatch, uploadPart, zipOf } from './support/batch.js';
 import { contract, ContractValidator, ContractViolation } from './support/contract.js';
 import { buildCsr } from './support/csr.js';
 import { bearer, exceptionCode, json } from './support/http.js';
 import { sendInvoiceRequest, Tokens } from './support/independent-client.js';
-import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
+import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, signIn, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
 /** Every operation the sandbox implements, as open-api.json names it. */
 const IMPLEMENTED = [
   'GET /security/public-key-certificates',
   'POST /auth/challenge',
   'POST /auth/ksef-token',
+  'POST /auth/xades-signature',
   'GET /auth/{referenceNumber}',
   'POST /auth/token/redeem',
   'POST /auth/token/refresh',
@@ -63,8 +65,6 @@ const WITHOUT_400 = [
   'GET /sessions/{referenceNumber}/invoices/failed',
   'GET /invoices/exports/{referenceNumber}',
   'GET /certificates/limits',
-  // Its only 400 (25001) is for authentication methods the sandbox does not have.
-  'GET /certificates/enrollments/data',
 ];
 
 const withAttachment = (xml: Buffer) =>
@@ -239,7 +239,11 @@ describeWithShared('sandbox: conformance to the official open-api.json', () => {
 
     it('answers the certificate operations within the contract, errors included', async () => {
       const { client, raw } = t;
-      const current = await client.authenticate(openModeToken(SELLER_NIP), { type: 'Nip', value: SELLER_NIP });
+      const seal = await selfSignedCertificate({ seal: { nip: SELLER_NIP } }, { keyType: 'EC' });
+      const current = await signIn(client, seal, { type: 'Nip', value: SELLER_NIP });
+      await raw.post('auth/xades-signature', { body: '<AuthTokenRequest/>', headers: { 'content-type': 'application/xml' } });
+      const tokenCaller = await client.authenticate(openModeToken(SELLER_NIP), { type: 'Nip', value: SELLER_NIP });
+      expect(exceptionCode(await raw.get('certificates/enrollments/data', { headers: bearer(tokenCaller.accessToken) }))).toBe(25001);
       const bearerOf = { bearer: current.accessToken };
       const headers = { headers: bearer(current.accessToken) };
       await client.call('GET', 'certificates/limits', { ...bearerOf, expected: 200 });

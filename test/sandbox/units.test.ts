@@ -154,7 +154,7 @@ describe('sandbox building blocks', () => {
       type: 'Online',
       referenceNumber: '20260101-SO-0000000000-0000000000-00',
       context: { type: 'Nip', value: '5265877635' },
-      tokenReference: '20260101-EC-0000000000-0000000000-00',
+      authentication: { kind: 'token', tokenReference: '20260101-EC-0000000000-0000000000-00' },
       formCode: FA3_FORM,
       invoices: [] as InvoiceRecord[],
     } as unknown as Session;

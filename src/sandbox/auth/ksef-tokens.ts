@@ -169,7 +169,8 @@ export function ksefTokenRoutes(state: SandboxState): Router {
     protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller }) => {
       const token = tokenOfContext(state, String(req.params.referenceNumber), caller.contextKey);
       // Without CredentialsManage a token-authenticated caller may revoke only the token it used.
-      if (token.referenceNumber !== caller.op.tokenReference) requireAnyPermission(caller, ['CredentialsManage']);
+      const own = caller.op.authentication.kind === 'token' && caller.op.authentication.tokenReference === token.referenceNumber;
+      if (!own) requireAnyPermission(caller, ['CredentialsManage']);
       token.revoked = true;
       res.status(204).end();
     }),

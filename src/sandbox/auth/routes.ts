@@ -1,9 +1,10 @@
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { AuthorizedCall, continuationHeader, open, protectedBy, query } from '../http/endpoint.js';
-import { gone, ksef } from '../http/errors.js';
+import { gone, KsefError, ksef } from '../http/errors.js';
 import { signJwt } from '../jwt.js';
 import { KeyStore } from '../keys.js';
 import {
+  Authentication,
   AuthOperation,
   Challenge,
   CONTEXT_TYPES,
@@ -11,49 +12,59 @@ import {
   contextKey,
   JwtKind,
   OPEN_MODE_PERMISSIONS,
+  Permission,
+  SignatureMethod,
   StatusInfo,
-  TokenPermission,
+  SubjectIdentifier,
 } from '../model.js';
+import { isDeceased, permissionsInContext } from '../permissions/effective.js';
 import { SandboxState } from '../state.js';
 import { compareKeys } from '../util/continuation.js';
-import { rsaOaepDecrypt } from '../util/crypto.js';
-import { INTERNAL_ID, NIP } from '../util/ids.js';
+import { rsaOaepDecrypt, sha256Base64 } from '../util/crypto.js';
 import { parseAllowedIps } from '../util/ip.js';
 import { ksefDateTime } from '../util/time.js';
 import { BodyReader } from '../util/validate.js';
+import { readAuthTokenRequest } from './auth-token-request.js';
+import { CONTEXT_VALUE, IP4, IP4_MASK, IP4_RANGE } from './identifiers.js';
 import { findRegisteredToken, parseTokenShape, tokenStatus } from './ksef-tokens.js';
+import { certificateFault, identifySigner, Signer } from './signer.js';
+import { verifyXadesSignature } from './xades-verify.js';
 
-/** Authentication with a KSeF token (PROTOCOL.md §2). */
+/** Authentication with a KSeF token or a XAdES signature (PROTOCOL.md §2, PERMISSIONS.md §4). */
 
 const CHALLENGE_LIFETIME_MS = 10 * 60_000;
 const AUTHENTICATION_TOKEN_TTL_S = 2700;
 const OPERATION_RETENTION_MS = 7 * 24 * 3_600_000;
 const ISSUER = 'ksef-api-ti';
+/** A signed AuthTokenRequest is a few kilobytes; this leaves room for certificate chains. */
+const MAX_SIGNED_REQUEST_BYTES = 1_000_000;
 
-const IP4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])$/;
-const IP4_RANGE = new RegExp(`^${IP4.source.slice(1, -1)}-${IP4.source.slice(1, -1)}$`);
-const IP4_MASK = new RegExp(`^${IP4.source.slice(1, -1)}/(0|[1-9]|[12][0-9]|3[0-2])$`);
-
-const CONTEXT_VALUE: Record<ContextIdentifier['type'], RegExp> = {
-  Nip: NIP,
-  InternalId: INTERNAL_ID,
-  NipVatUe: /^[1-9]((\d[1-9])|([1-9]\d))\d{7}-[A-Z]{2}[0-9A-Z+*]{2,13}$/,
-  PeppolId: /^P[A-Z]{2}[0-9]{6}$/,
+const METHOD_INFO: Record<'Token' | SignatureMethod, { category: string; code: string; displayName: string }> = {
+  Token: { category: 'Token', code: 'token.ksef', displayName: 'Token KSeF' },
+  QualifiedSeal: { category: 'XadesSignature', code: 'xades.qualified-seal', displayName: 'Pieczęć kwalifikowana' },
+  QualifiedSignature: { category: 'XadesSignature', code: 'xades.qualified-signature', displayName: 'Podpis kwalifikowany' },
+  InternalCertificate: { category: 'XadesSignature', code: 'xades.ksef-certificate', displayName: 'Certyfikat KSeF' },
 };
 
-const METHOD_INFO = { category: 'Token', code: 'token.ksef', displayName: 'Token KSeF' };
+const methodOf = (a: Authentication) => (a.kind === 'token' ? 'Token' : a.method);
 
 const failed = (code: number, description: string, detail: string): StatusInfo => ({ code, description, details: [detail] });
 const badToken = (detail: string) => failed(450, 'Uwierzytelnianie zakończone niepowodzeniem z powodu błędnego tokenu', detail);
 const noPermissions = () => failed(415, 'Uwierzytelnianie zakończone niepowodzeniem', 'Brak przypisanych uprawnień');
+const certificateError = (detail: string) => failed(460, 'Uwierzytelnianie zakończone niepowodzeniem z powodu błędu certyfikatu', detail);
+const deceased = () => failed(470, 'Uwierzytelnianie zakończone niepowodzeniem', 'Próba wykorzystania metod autoryzacyjnych osoby zmarłej');
+const blocked = () =>
+  failed(480, 'Uwierzytelnienie zablokowane', 'Podejrzenie incydentu bezpieczeństwa. Skontaktuj się z Ministerstwem Finansów przez formularz zgłoszeniowy.');
+
+const SUCCESS: StatusInfo = { code: 200, description: 'Uwierzytelnianie zakończone sukcesem' };
 
 interface Verdict {
   outcome: StatusInfo;
   tokenReference: string;
-  permissions: readonly TokenPermission[];
+  permissions: readonly Permission[];
 }
 
-/** Decides the outcome of an auth operation; reported as the op status once authDelayMs has passed. */
+/** Decides the outcome of a token operation; reported as the op status once authDelayMs has passed. */
 function judgeToken(state: SandboxState, keys: KeyStore, encrypted: Buffer, challenge: Challenge, context: ContextIdentifier, now: Date): Verdict {
   const denied = (outcome: StatusInfo, tokenReference = ''): Verdict => ({ outcome, tokenReference, permissions: [] });
   let plaintext: string;
@@ -75,16 +86,39 @@ function judgeToken(state: SandboxState, keys: KeyStore, encrypted: Buffer, chal
     if (status === 'Revoked') return denied(badToken('Token unieważniony'), registered.referenceNumber);
     if (status !== 'Active') return denied(badToken('Token nieaktywny'), registered.referenceNumber);
     if (contextKey(registered.context) !== contextKey(context)) return denied(noPermissions(), registered.referenceNumber);
+    if (state.blockedContexts.has(contextKey(context))) return denied(blocked(), registered.referenceNumber);
     registered.lastUseDate = now;
     return { outcome: SUCCESS, tokenReference: registered.referenceNumber, permissions: registered.permissions };
   }
   const shape = state.options.tokenMode === 'open' ? parseTokenShape(token) : undefined;
   if (!shape) return denied(badToken('Nieprawidłowy token'));
   if (contextKey(shape.context) !== contextKey(context)) return denied(noPermissions(), shape.reference);
+  if (state.blockedContexts.has(contextKey(context))) return denied(blocked(), shape.reference);
   return { outcome: SUCCESS, tokenReference: shape.reference, permissions: OPEN_MODE_PERMISSIONS };
 }
 
-const SUCCESS: StatusInfo = { code: 200, description: 'Uwierzytelnianie zakończone sukcesem' };
+/**
+ * The subject a signature authenticates as (sync checks: 21115 for a certificate naming no usable NIP or
+ * PESEL, 21117 for a context the subject type cannot enter).
+ */
+function signingSubject(signer: Signer, requested: 'certificateSubject' | 'certificateFingerprint', context: ContextIdentifier): SubjectIdentifier {
+  const wrongContext = (detail: string) => new KsefError(21117, 'Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.', [detail]);
+  if (context.type === 'PeppolId') throw wrongContext('Sandbox nie obsługuje uwierzytelnienia dostawcy usług Peppol (kontekst PeppolId).');
+  if (requested === 'certificateFingerprint') return { type: 'Fingerprint', value: signer.fingerprint };
+  if (context.type === 'NipVatUe') throw wrongContext('W kontekście NipVatUe podmiot identyfikuje odcisk certyfikatu (certificateFingerprint).');
+  if (!signer.identifier) throw new KsefError(21115, 'Nieprawidłowy certyfikat.', [signer.subjectProblem!]);
+  return signer.identifier;
+}
+
+/** The outcome of a signature operation, in KSeF's order (PERMISSIONS.md §4.5). */
+function judgeSignature(state: SandboxState, signer: Signer, subject: SubjectIdentifier, context: ContextIdentifier, now: Date, verifyChain: boolean) {
+  const fault = certificateFault(signer, now, verifyChain);
+  if (fault) return { outcome: certificateError(fault), permissions: new Set<Permission>() };
+  if (state.blockedContexts.has(contextKey(context))) return { outcome: blocked(), permissions: new Set<Permission>() };
+  if (isDeceased(state, subject)) return { outcome: deceased(), permissions: new Set<Permission>() };
+  const permissions = permissionsInContext(state, subject, context);
+  return { outcome: permissions.size ? SUCCESS : noPermissions(), permissions };
+}
 
 export function operationStatus(op: AuthOperation, now: Date): StatusInfo {
   if (now.getTime() < op.readyAt) return { code: 100, description: 'Uwierzytelnianie w toku' };
@@ -94,10 +128,17 @@ export function operationStatus(op: AuthOperation, now: Date): StatusInfo {
   return op.outcome;
 }
 
+/** A token operation keeps its token's permissions; a signature's are worked out anew (grants change). */
+function currentPermissions(state: SandboxState, op: AuthOperation): ReadonlySet<Permission> {
+  return op.authentication.kind === 'token' ? op.permissions : permissionsInContext(state, op.authentication.subject, op.context);
+}
+
 export async function issueJwt(state: SandboxState, kind: JwtKind, op: AuthOperation, ttlSeconds: number, now: Date): Promise<{ token: string; validUntil: string; expiresAt: Date }> {
   const jti = state.random(16).toString('hex');
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
   const common = { exp: Math.floor(expiresAt.getTime() / 1000), iat: Math.floor(now.getTime() / 1000), iss: ISSUER, aud: ISSUER, jti };
+  const auth = op.authentication;
+  const subject = auth.kind === 'token' ? { Type: 'Token', Value: auth.tokenReference } : { Type: auth.subject.type, Value: auth.subject.value };
   const claims =
     kind === 'authentication'
       ? { 'token-type': 'OperationToken', 'operation-reference-number': op.referenceNumber, ...common }
@@ -105,19 +146,20 @@ export async function issueJwt(state: SandboxState, kind: JwtKind, op: AuthOpera
           'token-type': 'ContextToken',
           'context-identifier-type': op.context.type,
           'context-identifier-value': op.context.value,
-          'authentication-method': 'Token',
-          'subject-details': JSON.stringify({ SubjectIdentifier: { Type: 'Token', Value: op.tokenReference } }),
+          'authentication-method': methodOf(auth),
+          'subject-details': JSON.stringify({ SubjectIdentifier: subject }),
           ...common,
         };
-  state.jwts.set(jti, { jti, kind, authReference: op.referenceNumber, expiresAt: expiresAt.getTime() });
+  const permissions = kind === 'access' ? currentPermissions(state, op) : undefined;
+  state.jwts.set(jti, { jti, kind, authReference: op.referenceNumber, expiresAt: expiresAt.getTime(), permissions });
   return { token: await signJwt(state.jwtSecret, claims), validUntil: ksefDateTime(expiresAt), expiresAt };
 }
 
 function operationJson(op: AuthOperation, now: Date) {
   return {
     startDate: ksefDateTime(op.startDate),
-    authenticationMethod: 'Token',
-    authenticationMethodInfo: METHOD_INFO,
+    authenticationMethod: methodOf(op.authentication),
+    authenticationMethodInfo: METHOD_INFO[methodOf(op.authentication)],
     status: operationStatus(op, now),
     isTokenRedeemed: op.redeemed,
     ...(op.lastTokenRefreshDate ? { lastTokenRefreshDate: ksefDateTime(op.lastTokenRefreshDate) } : {}),
@@ -126,7 +168,8 @@ function operationJson(op: AuthOperation, now: Date) {
 }
 
 function assertKsefTokenNotRevoked(state: SandboxState, op: AuthOperation, now: Date) {
-  const token = state.ksefTokens.get(op.tokenReference);
+  if (op.authentication.kind !== 'token') return;
+  const token = state.ksefTokens.get(op.authentication.tokenReference);
   if (token && tokenStatus(token, now) === 'Revoked') throw ksef.noAuthorization('Token KSeF został unieważniony.');
 }
 
@@ -136,6 +179,45 @@ function ownOperation({ req, caller, now }: AuthorizedCall): AuthOperation {
   if (caller.op.referenceNumber !== ref) throw ksef.authNotFound(ref);
   if (now.getTime() - caller.op.startDate.getTime() > OPERATION_RETENTION_MS) throw gone();
   return caller.op;
+}
+
+/** A challenge that is known, unused and at most 10 minutes old (else 21111). */
+function freshChallenge(state: SandboxState, value: string, now: Date): Challenge {
+  const challenge = state.challenges.get(value);
+  if (!challenge || challenge.used || now.getTime() - challenge.timestamp.getTime() > CHALLENGE_LIFETIME_MS) {
+    throw ksef.badChallenge(!challenge ? 'Nieznane wyzwanie.' : challenge.used ? 'Wyzwanie zostało już wykorzystane.' : 'Wyzwanie wygasło.');
+  }
+  return challenge;
+}
+
+interface Start {
+  context: ContextIdentifier;
+  authentication: Authentication;
+  outcome: StatusInfo;
+  permissions: Iterable<Permission>;
+  allowedIps?: AuthOperation['allowedIps'];
+}
+
+/** Registers the operation and answers 202 with its authenticationToken (both methods alike). */
+async function startOperation(state: SandboxState, res: express.Response, now: Date, start: Start): Promise<void> {
+  const op: AuthOperation = {
+    referenceNumber: state.newReference('AU', now),
+    startDate: now,
+    context: start.context,
+    authentication: start.authentication,
+    outcome: start.outcome,
+    readyAt: now.getTime() + state.options.authDelayMs,
+    permissions: new Set(start.permissions),
+    allowedIps: start.allowedIps,
+    redeemed: false,
+    revoked: false,
+  };
+  state.authOperations.set(op.referenceNumber, op);
+  const authToken = await issueJwt(state, 'authentication', op, AUTHENTICATION_TOKEN_TTL_S, now);
+  res.status(202).json({
+    referenceNumber: op.referenceNumber,
+    authenticationToken: { token: authToken.token, validUntil: authToken.validUntil },
+  });
 }
 
 export function authRoutes(state: SandboxState): Router {
@@ -170,33 +252,49 @@ export function authRoutes(state: SandboxState): Router {
       r.done();
 
       if (publicKeyId !== undefined && !keys.find(publicKeyId, 'KsefTokenEncryption')) throw ksef.unknownKey(publicKeyId);
-      const challenge = state.challenges.get(challengeValue!);
-      if (!challenge || challenge.used || now.getTime() - challenge.timestamp.getTime() > CHALLENGE_LIFETIME_MS) {
-        throw ksef.badChallenge(
-          !challenge ? 'Nieznane wyzwanie.' : challenge.used ? 'Wyzwanie zostało już wykorzystane.' : 'Wyzwanie wygasło.',
-        );
-      }
+      const challenge = freshChallenge(state, challengeValue!, now);
       challenge.used = true;
 
       const context: ContextIdentifier = { type: type!, value: value! };
       const verdict = judgeToken(state, keys, encrypted!, challenge, context, now);
-      const op: AuthOperation = {
-        referenceNumber: state.newReference('AU', now),
-        startDate: now,
+      await startOperation(state, res, now, {
         context,
-        tokenReference: verdict.tokenReference,
+        authentication: { kind: 'token', tokenReference: verdict.tokenReference },
         outcome: verdict.outcome,
-        readyAt: now.getTime() + state.options.authDelayMs,
-        permissions: new Set(verdict.permissions),
+        permissions: verdict.permissions,
         allowedIps: ips ? parseAllowedIps(addresses, ranges, masks) : undefined,
-        redeemed: false,
-        revoked: false,
-      };
-      state.authOperations.set(op.referenceNumber, op);
-      const authToken = await issueJwt(state, 'authentication', op, AUTHENTICATION_TOKEN_TTL_S, now);
-      res.status(202).json({
-        referenceNumber: op.referenceNumber,
-        authenticationToken: { token: authToken.token, validUntil: authToken.validUntil },
+      });
+    }),
+  );
+
+  router.post(
+    '/auth/xades-signature',
+    express.raw({ type: ['application/xml', 'text/xml', 'application/*+xml'], limit: MAX_SIGNED_REQUEST_BYTES }),
+    open(state, { group: 'auth' }, async ({ req, res, now }) => {
+      const keys = await state.keysReady;
+      const verifyChain = query.string(req, 'verifyCertificateChain');
+      if (verifyChain !== undefined && verifyChain !== 'true' && verifyChain !== 'false') throw ksef.validation(['verifyCertificateChain: must be true or false']);
+      const request = readAuthTokenRequest(req.body);
+      const challenge = freshChallenge(state, request.challenge, now);
+      const signature = verifyXadesSignature(request);
+      const signer = identifySigner(state, keys.authority, signature.der, signature.certificate);
+      const subject = signingSubject(signer, request.subjectIdentifierType, request.context);
+      challenge.used = true;
+
+      const verdict = judgeSignature(state, signer, subject, request.context, now, verifyChain === 'true');
+      const ips = request.allowedIps;
+      await startOperation(state, res, now, {
+        context: request.context,
+        authentication: {
+          kind: 'signature',
+          method: signer.method,
+          subject,
+          certificateSubject: signer.subjectName,
+          documentHash: sha256Base64(request.bytes),
+        },
+        outcome: verdict.outcome,
+        permissions: verdict.permissions,
+        allowedIps: ips ? parseAllowedIps(ips.addresses, ips.ranges, ips.masks) : undefined,
       });
     }),
   );

@@ -1,7 +1,7 @@
 import { generateKeyPair, KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { CertificateAuthority } from '../keys.js';
-import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo } from '../model.js';
+import { CertificateEnrollment, CertificateStatus, KsefCertificate, KsefCertificateType, StatusInfo, SubjectIdentifier, subjectKey } from '../model.js';
 import { SandboxState } from '../state.js';
 import { addMonths } from '../util/time.js';
 import { basicConstraints, keyUsage, x509 } from '../util/x509.js';
@@ -30,19 +30,38 @@ export interface CertificateLimits {
   certificate: { remaining: number; limit: number };
 }
 
+/** KSeF's limits (limity.md): a NIP may file 300 requests and hold 100 certificates, a PESEL or a fingerprint 12 and 6. */
+const DEFAULT_LIMITS: Record<SubjectIdentifier['type'], { maxEnrollments: number; maxCertificates: number }> = {
+  Nip: { maxEnrollments: 300, maxCertificates: 100 },
+  Pesel: { maxEnrollments: 12, maxCertificates: 6 },
+  Fingerprint: { maxEnrollments: 12, maxCertificates: 6 },
+};
+
+/** The limits in force for a subject: its `/testdata/limits/subject/certificate` override, else the options, else KSeF's. */
+export function subjectCertificateLimits(state: SandboxState, owner: SubjectIdentifier): { maxEnrollments: number; maxCertificates: number } {
+  const override = state.subjectCertificateLimits.get(subjectKey(owner));
+  const defaults = DEFAULT_LIMITS[owner.type];
+  return {
+    maxEnrollments: override?.maxEnrollments ?? state.options.maxCertificateEnrollments ?? defaults.maxEnrollments,
+    maxCertificates: override?.maxCertificates ?? state.options.maxActiveCertificates ?? defaults.maxCertificates,
+  };
+}
+
 /** Every request counts against the enrollment limit for good (revoking does not give it back); only active certificates count against theirs. */
-export function certificateLimits(state: SandboxState, ownerNip: string, now: Date): CertificateLimits {
+export function certificateLimits(state: SandboxState, owner: SubjectIdentifier, now: Date): CertificateLimits {
+  const key = subjectKey(owner);
   let enrollments = 0;
-  for (const e of state.certificateEnrollments.values()) if (e.ownerNip === ownerNip) enrollments++;
+  for (const e of state.certificateEnrollments.values()) if (subjectKey(e.owner) === key) enrollments++;
   let active = 0;
-  for (const c of state.certificates.values()) if (c.ownerNip === ownerNip && certificateStatus(c, now) === 'Active') active++;
-  const enrollment = { remaining: Math.max(0, state.options.maxCertificateEnrollments - enrollments), limit: state.options.maxCertificateEnrollments };
-  const certificate = { remaining: Math.max(0, state.options.maxActiveCertificates - active), limit: state.options.maxActiveCertificates };
+  for (const c of state.certificates.values()) if (subjectKey(c.owner) === key && certificateStatus(c, now) === 'Active') active++;
+  const limits = subjectCertificateLimits(state, owner);
+  const enrollment = { remaining: Math.max(0, limits.maxEnrollments - enrollments), limit: limits.maxEnrollments };
+  const certificate = { remaining: Math.max(0, limits.maxCertificates - active), limit: limits.maxCertificates };
   return { canRequest: enrollment.remaining > 0 && certificate.remaining > 0, enrollment, certificate };
 }
 
 export interface Issuance {
-  ownerNip: string;
+  owner: SubjectIdentifier;
   name: string;
   type: KsefCertificateType;
   subject: Buffer;
@@ -82,7 +101,7 @@ async function signCertificate(state: SandboxState, authority: CertificateAuthor
   });
   return {
     serialNumber,
-    ownerNip: issuance.ownerNip,
+    owner: issuance.owner,
     name: issuance.name,
     type: issuance.type,
     commonName: issuance.commonName,
@@ -98,10 +117,10 @@ async function signCertificate(state: SandboxState, authority: CertificateAuthor
 /** Why a request cannot be granted now, or undefined: the status table of open-api.json (400 with a reason). */
 function refusalOf(state: SandboxState, enrollment: CertificateEnrollment): string | undefined {
   for (const c of state.certificates.values()) {
-    if (c.ownerNip !== enrollment.ownerNip && c.spki.equals(enrollment.spki)) return 'Klucz publiczny został już certyfikowany przez inny podmiot.';
+    if (subjectKey(c.owner) !== subjectKey(enrollment.owner) && c.spki.equals(enrollment.spki)) return 'Klucz publiczny został już certyfikowany przez inny podmiot.';
   }
   // Checked again here: requests accepted side by side may together go over the limit.
-  if (certificateLimits(state, enrollment.ownerNip, state.now()).certificate.remaining === 0) return 'Osiągnięto dopuszczalny limit posiadanych certyfikatów.';
+  if (certificateLimits(state, enrollment.owner, state.now()).certificate.remaining === 0) return 'Osiągnięto dopuszczalny limit posiadanych certyfikatów.';
   return undefined;
 }
 
@@ -148,7 +167,7 @@ export async function issueWithNewKey(
     request.keyType === 'RSA' ? await generate('rsa', { modulusLength: 2048 }) : await generate('ec', { namedCurve: 'prime256v1' });
   const data = enrollmentData(request.nip);
   const certificate = await signCertificate(state, authority, {
-    ownerNip: request.nip,
+    owner: { type: 'Nip', value: request.nip },
     name: request.name,
     type: request.type,
     subject: subjectName(data),

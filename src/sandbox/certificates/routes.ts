@@ -1,27 +1,66 @@
 import { Router } from 'express';
 import { AuthorizedCall, Caller, protectedBy, query } from '../http/endpoint.js';
-import { gone, ksef } from '../http/errors.js';
-import { CERTIFICATE_NAME, CERTIFICATE_STATUSES, CertificateEnrollment, contextNip, KSEF_CERTIFICATE_TYPES, KsefCertificate } from '../model.js';
+import { forbidden, gone, KsefError, ksef } from '../http/errors.js';
+import {
+  CERTIFICATE_NAME,
+  CERTIFICATE_STATUSES,
+  CertificateEnrollment,
+  contextNip,
+  KSEF_CERTIFICATE_TYPES,
+  KsefCertificate,
+  SubjectIdentifier,
+  subjectKey,
+} from '../model.js';
 import { SandboxState } from '../state.js';
 import { CERTIFICATE_SERIAL, REFERENCE_NUMBER } from '../util/ids.js';
 import { ksefDateTime } from '../util/time.js';
 import { BodyReader } from '../util/validate.js';
 import { readCertificateRequest } from './csr.js';
 import { certificateLimits, certificateStatus, ENROLLMENT_STATUS, submitEnrollment } from './issuing.js';
-import { enrollmentData, subjectDifferences } from './subject.js';
+import { EnrollmentData, enrollmentData, enrollmentDataOf, subjectDifferences } from './subject.js';
 
 /**
  * KSeF certificates (`/certificates/*`, certyfikaty-KSeF.md): limits, enrollment data, requests with a
  * PKCS#10 CSR processed asynchronously, retrieval, metadata queries and revocation.
  *
- * Certificates belong to the authenticated subject, whatever the context. KSeF reads that subject from
- * the signature used to authenticate and refuses token-authenticated callers (25001/25002, and revocation
- * "is not available" to them); the sandbox authenticates with tokens only, so it takes the token's owner
- * instead — the NIP of its Nip or InternalId context (the only contexts a token reaches), as if that
- * company had signed in with its seal.
+ * Certificates belong to the authenticated subject, whatever the context: the NIP, PESEL or fingerprint a
+ * XAdES sign-in authenticated, and the enrollment data are the attributes of the certificate it signed with.
+ * A KSeF-token caller is the token's author, the NIP of its context (the only contexts a token reaches): it
+ * sees that NIP's certificates, but like KSeF the sandbox refuses it enrollment data (25001), requests
+ * (25002) and revocation (403 auth-method-not-allowed) — unless `certificatesWithTokenAuth` lets it act as
+ * the company seal of its NIP.
  */
 
-const ownerOf = (caller: Caller): string => contextNip(caller.context)!;
+interface CertificateSubject {
+  owner: SubjectIdentifier;
+  /** What a CSR of this subject must carry; undefined when this sign-in cannot request certificates. */
+  data?: EnrollmentData;
+}
+
+function certificateSubject(state: SandboxState, caller: Caller): CertificateSubject {
+  const auth = caller.op.authentication;
+  if (auth.kind === 'signature') {
+    const data = enrollmentDataOf(auth.certificateSubject);
+    const complete = data.commonName !== undefined && data.countryName !== undefined;
+    return { owner: auth.subject, data: complete ? (data as EnrollmentData) : undefined };
+  }
+  const nip = contextNip(caller.context)!;
+  return { owner: { type: 'Nip', value: nip }, data: state.options.certificatesWithTokenAuth ? enrollmentData(nip) : undefined };
+}
+
+const ownerOf = (state: SandboxState, caller: Caller) => certificateSubject(state, caller).owner;
+const owns = (owner: SubjectIdentifier, item: { owner: SubjectIdentifier }) => subjectKey(item.owner) === subjectKey(owner);
+
+const tokenRefusal = (code: 25001 | 25002, detail: string) =>
+  new KsefError(
+    code,
+    code === 25001
+      ? 'Brak możliwości pobrania danych do CSR dla wykorzystanego sposobu uwierzytelnienia.'
+      : 'Brak możliwości złożenia wniosku certyfikacyjnego dla wykorzystanego sposobu uwierzytelnienia.',
+    [detail],
+  );
+
+const TOKEN_REFUSAL_DETAIL = 'Wniosek o certyfikat KSeF wymaga uwierzytelnienia podpisem (XAdES), nie tokenem KSeF.';
 
 /** Status of a request stays available for 30 days (open-api.json), then 410. */
 const ENROLLMENT_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -35,7 +74,7 @@ function listItem(cert: KsefCertificate, now: Date) {
     type: cert.type,
     commonName: cert.commonName,
     status: certificateStatus(cert, now),
-    subjectIdentifier: { type: 'Nip', value: cert.ownerNip },
+    subjectIdentifier: cert.owner,
     validFrom: ksefDateTime(cert.validFrom),
     validTo: ksefDateTime(cert.validTo),
     requestDate: ksefDateTime(cert.requestDate),
@@ -49,14 +88,20 @@ export function certificateRoutes(state: SandboxState): Router {
   router.get(
     '/certificates/limits',
     authorized(({ res, caller, now }) => {
-      res.json(certificateLimits(state, ownerOf(caller), now));
+      res.json(certificateLimits(state, ownerOf(state, caller), now));
     }),
   );
 
   router.get(
     '/certificates/enrollments/data',
     authorized(({ res, caller }) => {
-      res.json(enrollmentData(ownerOf(caller)));
+      const { data } = certificateSubject(state, caller);
+      if (!data) {
+        throw caller.op.authentication.kind === 'token'
+          ? tokenRefusal(25001, TOKEN_REFUSAL_DETAIL)
+          : tokenRefusal(25001, 'Certyfikat użyty do uwierzytelnienia nie zawiera atrybutów commonName i countryName.');
+      }
+      res.json(data);
     }),
   );
 
@@ -71,19 +116,19 @@ export function certificateRoutes(state: SandboxState): Router {
       const validFrom = r.dateTime('validFrom');
       r.done();
 
-      const ownerNip = ownerOf(caller);
-      const limits = certificateLimits(state, ownerNip, now);
+      const { owner, data } = certificateSubject(state, caller);
+      if (!data) throw tokenRefusal(25002, TOKEN_REFUSAL_DETAIL);
+      const limits = certificateLimits(state, owner, now);
       if (limits.enrollment.remaining === 0) throw ksef.enrollmentLimit(limits.enrollment.limit);
       if (limits.certificate.remaining === 0) throw ksef.certificateLimit(limits.certificate.limit);
       const request = readCertificateRequest(csr!);
-      const data = enrollmentData(ownerNip);
       const differences = subjectDifferences(data, request.attributes);
       if (differences.length) throw ksef.csrSubjectMismatch(differences);
 
       // The spec's only example of a request reference number has type EH.
       const enrollment: CertificateEnrollment = {
         referenceNumber: state.newReference('EH', now),
-        ownerNip,
+        owner,
         requestDate: now,
         name: name!,
         type: type!,
@@ -104,7 +149,7 @@ export function certificateRoutes(state: SandboxState): Router {
       const ref = String(req.params.referenceNumber);
       if (!REFERENCE_NUMBER.test(ref)) throw ksef.validation(['referenceNumber: must be a 36-character reference number']);
       const enrollment = state.certificateEnrollments.get(ref);
-      if (!enrollment || enrollment.ownerNip !== ownerOf(caller)) throw ksef.enrollmentNotFound(ref);
+      if (!enrollment || !owns(ownerOf(state, caller), enrollment)) throw ksef.enrollmentNotFound(ref);
       if (now.getTime() - enrollment.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw gone();
       res.json({
         requestDate: ksefDateTime(enrollment.requestDate),
@@ -120,11 +165,11 @@ export function certificateRoutes(state: SandboxState): Router {
       const r = BodyReader.of(req.body);
       const serials = r.stringArray('certificateSerialNumbers', { required: true, min: 1, max: 10, pattern: CERTIFICATE_SERIAL });
       r.done();
-      const ownerNip = ownerOf(caller);
+      const owner = ownerOf(state, caller);
       // Unknown serials and other subjects' certificates are left out (the spec names no error for them).
       const found = [...new Set(serials)].flatMap((serial) => {
         const cert = state.certificates.get(serial);
-        return cert && cert.ownerNip === ownerNip ? [cert] : [];
+        return cert && owns(owner, cert) ? [cert] : [];
       });
       res.json({
         certificates: found.map((cert) => ({
@@ -150,11 +195,11 @@ export function certificateRoutes(state: SandboxState): Router {
       const status = r.enumOf('status', CERTIFICATE_STATUSES);
       const expiresAfter = r.dateTime('expiresAfter');
       r.done();
-      const ownerNip = ownerOf(caller);
+      const owner = ownerOf(state, caller);
       const matching = [...state.certificates.values()]
         .filter(
           (c) =>
-            c.ownerNip === ownerNip &&
+            owns(owner, c) &&
             (serial === undefined || c.serialNumber === serial) &&
             // "contains"; case-insensitive like a database collation would be.
             (name === undefined || c.name.toLowerCase().includes(name.toLowerCase())) &&
@@ -180,8 +225,13 @@ export function certificateRoutes(state: SandboxState): Router {
       // Validated only: no KSeF answer reports the reason back.
       r.enumOf('revocationReason', REVOCATION_REASONS);
       r.done();
+      if (caller.op.authentication.kind === 'token' && !state.options.certificatesWithTokenAuth) {
+        throw forbidden('auth-method-not-allowed', 'Operacja nie jest dostępna dla podmiotu uwierzytelnionego tokenem KSeF.', {
+          authenticationMethodCategory: 'Token',
+        });
+      }
       const cert = state.certificates.get(serial);
-      if (!cert || cert.ownerNip !== ownerOf(caller)) throw ksef.certificateNotFound(serial);
+      if (!cert || !owns(ownerOf(state, caller), cert)) throw ksef.certificateNotFound(serial);
       const status = certificateStatus(cert, now);
       if (status !== 'Active') throw ksef.certificateNotRevocable(serial, status);
       cert.revoked = true;

@@ -1,3 +1,5 @@
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Name } from '@peculiar/asn1-x509';
 import { x509 } from '../util/x509.js';
 
 /**
@@ -67,4 +69,19 @@ export function subjectName(data: EnrollmentData): Buffer {
       return { [SUBJECT_ATTRIBUTES[field]]: [printable ? { printableString: value } : { utf8String: value }] };
     });
   return Buffer.from(new x509.Name(rdns).toArrayBuffer());
+}
+
+/** Every attribute of an X.500 Name (DER), in order, with its string value. */
+export function nameAttributes(der: Buffer): SubjectAttribute[] {
+  return AsnConvert.parse(new Uint8Array(der), Name).flatMap((rdn) => rdn.map((pair) => ({ oid: pair.type, value: pair.value.toString() })));
+}
+
+/** The enrollment data in a subject Name: the attributes KSeF copies into a KSeF certificate. */
+export function enrollmentDataOf(der: Buffer): Partial<Record<SubjectField, string>> {
+  const data: Partial<Record<SubjectField, string>> = {};
+  for (const { oid, value } of nameAttributes(der)) {
+    const field = fieldOf(oid);
+    if (field && data[field] === undefined) data[field] = value;
+  }
+  return data;
 }

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { verifyJwt } from '../jwt.js';
-import { AuthOperation, ContextIdentifier, contextKey, IssuedJwt, JwtKind, Permission, TokenPermission } from '../model.js';
+import { AuthOperation, ContextIdentifier, contextKey, IssuedJwt, JwtKind, Permission } from '../model.js';
 import { RateLimitGroup } from '../options.js';
 import { SandboxState } from '../state.js';
 import { clientIp, ipAllowed } from '../util/ip.js';
@@ -12,7 +12,7 @@ export interface Caller {
   jwt: IssuedJwt;
   context: ContextIdentifier;
   contextKey: string;
-  permissions: ReadonlySet<TokenPermission>;
+  permissions: ReadonlySet<Permission>;
 }
 
 export interface Call {
@@ -61,12 +61,12 @@ async function authenticate(state: SandboxState, req: Request, kind: JwtKind, no
   if (kind === 'access' && op.allowedIps && !ipAllowed(ip, op.allowedIps)) {
     throw forbidden('ip-not-allowed', 'Adres IP nie jest dozwolony przez politykę autoryzacji.', { clientIp: ip });
   }
-  return { op, jwt: issued, context: op.context, contextKey: contextKey(op.context), permissions: op.permissions };
+  return { op, jwt: issued, context: op.context, contextKey: contextKey(op.context), permissions: issued.permissions ?? op.permissions };
 }
 
 export function requireAnyPermission(caller: Caller, anyOf: readonly Permission[]): void {
-  if (anyOf.some((p) => caller.permissions.has(p as TokenPermission))) return;
-  throw forbidden('missing-permissions', 'Brak wymaganych uprawnień.', {
+  if (anyOf.some((p) => caller.permissions.has(p))) return;
+  throw forbidden('missing-permissions', 'Brak wymaganych uprawnień do wykonania operacji w bieżącym kontekście.', {
     requiredAnyOfPermissions: [...anyOf],
     presentPermissions: [...caller.permissions],
   });

@@ -61,7 +61,9 @@ function build(session: Session, documents: InvoiceRecord[], page?: Page): Buffe
     element('NumerReferencyjnySesji', session.referenceNumber),
     '<Uwierzytelnienie>',
     `<IdKontekstu>${contextElement(session.context)}</IdKontekstu>`,
-    element('NumerReferencyjnyTokenaKSeF', session.tokenReference),
+    session.authentication.kind === 'token'
+      ? element('NumerReferencyjnyTokenaKSeF', session.authentication.tokenReference)
+      : element('SkrotDokumentuUwierzytelniajacego', session.authentication.documentHash),
     '</Uwierzytelnienie>',
     page
       ? [

@@ -1,7 +1,7 @@
 import { Caller } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
 import { KeyStore } from '../keys.js';
-import { FA3_FORM, FormCode, Session, SessionType } from '../model.js';
+import { FA3_FORM, FormCode, openerKey, Session, SessionType } from '../model.js';
 import { SandboxState } from '../state.js';
 import { rsaOaepDecrypt } from '../util/crypto.js';
 import { BodyReader } from '../util/validate.js';
@@ -48,11 +48,11 @@ export function unwrapSessionKey(keys: KeyStore, enc: EncryptionRequest): Buffer
   }
 }
 
-/** Sessions of the caller's context; with only InvoiceWrite, just the ones its KSeF token opened. */
+/** Sessions of the caller's context; with only InvoiceWrite, just the ones it opened (its KSeF token, or its signing subject). */
 export function canSee(caller: Caller, session: Session): boolean {
   if (session.context.type !== caller.context.type || session.context.value !== caller.context.value) return false;
   if (caller.permissions.has('Introspection') || caller.permissions.has('EnforcementOperations')) return true;
-  return session.tokenReference === caller.op.tokenReference;
+  return openerKey(session.authentication) === openerKey(caller.op.authentication);
 }
 
 export function findSession(state: SandboxState, caller: Caller, ref: string, type?: SessionType): Session {
@@ -76,7 +76,7 @@ export function newSession(
     referenceNumber: state.newReference(type === 'Online' ? 'SO' : 'SB', now),
     context: caller.context,
     authReference: caller.op.referenceNumber,
-    tokenReference: caller.op.tokenReference,
+    authentication: caller.op.authentication,
     formCode: form,
     dateCreated: now,
     dateUpdated: now,

@@ -209,7 +209,24 @@ export class IndependentKsefClient {
 
   /** The whole §2 flow: challenge, ksef-token, poll, redeem. */
   async authenticate(ksefToken: string, context: ContextIdentifier): Promise<Tokens> {
-    const started = await this.startTokenAuth(ksefToken, context);
+    return this.finishAuth(await this.startTokenAuth(ksefToken, context));
+  }
+
+  /** §2.6: posts a signed AuthTokenRequest. */
+  async startXadesAuth(signedXml: string, options: { verifyCertificateChain?: boolean } = {}) {
+    const query = options.verifyCertificateChain === undefined ? '' : `?verifyCertificateChain=${options.verifyCertificateChain}`;
+    const response = await this.http(`auth/xades-signature${query}`, { method: 'POST', body: signedXml, headers: { 'content-type': 'application/xml' }, responseType: 'buffer' });
+    if (response.statusCode !== 202) throw new KsefApiError(response, `POST auth/xades-signature: ${response.statusCode}: ${response.body.toString('utf8').slice(0, 500)}`);
+    return IndependentKsefClient.json<{ referenceNumber: string; authenticationToken: { token: string; validUntil: string } }>(response);
+  }
+
+  /** The §2.6 flow: challenge, sign it (the caller's signer), xades-signature, poll, redeem. */
+  async authenticateWithSignature(sign: (challenge: string) => Promise<string>, options: { verifyCertificateChain?: boolean } = {}): Promise<Tokens> {
+    const started = await this.startXadesAuth(await sign((await this.challenge()).challenge), options);
+    return this.finishAuth(started);
+  }
+
+  private async finishAuth(started: { referenceNumber: string; authenticationToken: { token: string } }): Promise<Tokens> {
     const status = await this.waitForAuth(started.referenceNumber, started.authenticationToken.token);
     if (status.code !== 200) throw new Error(`authentication failed: ${JSON.stringify(status)}`);
     const tokens = await this.call<{ accessToken: { token: string; validUntil: string }; refreshToken: { token: string } }>('POST', 'auth/token/redeem', {

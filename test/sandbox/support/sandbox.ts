@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import got, { OptionsOfBufferResponseBody, Response } from 'got';
 import { RunningSandbox, SandboxOptions, startSandbox } from '../../../src/sandbox/index.js';
 import { readSample, sampleNames } from '../../support/shared.js';
+import { signedAuthTokenRequest, signerOf, TestCertificate } from '../../support/xades.js';
 import { contract } from './contract.js';
-import { IndependentKsefClient, SessionKeys, Tokens } from './independent-client.js';
+import { ContextIdentifier, IndependentKsefClient, SessionKeys, Tokens } from './independent-client.js';
 
 /** Starting sandboxes for tests, with every KSeF exchange checked against the official contract. */
 
@@ -81,6 +82,17 @@ export interface OpenSession {
   tokens: Tokens;
   referenceNumber: string;
   keys: SessionKeys;
+}
+
+/** A XAdES sign-in with the certificate (the §2.6 flow through to the access token). */
+export function signIn(
+  client: IndependentKsefClient,
+  certificate: TestCertificate | { certificate: Buffer | string; privateKey: import('node:crypto').KeyObject | string },
+  context: ContextIdentifier,
+  subjectIdentifierType: 'certificateSubject' | 'certificateFingerprint' = 'certificateSubject',
+): Promise<Tokens> {
+  const signer = 'fingerprint' in certificate ? signerOf(certificate) : certificate;
+  return client.authenticateWithSignature((challenge) => signedAuthTokenRequest({ challenge, context, subjectIdentifierType }, signer));
 }
 
 export async function authenticatedSession(client: IndependentKsefClient, nip = SELLER_NIP): Promise<OpenSession> {
