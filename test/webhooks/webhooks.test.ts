@@ -5,7 +5,7 @@ import { adminAuth, basic } from '../support/server.js';
 import { openModeToken, startKsefStack, withNumber, type KsefStack } from '../support/ksef.js';
 import { describeWithShared, readSample } from '../support/shared.js';
 import { fa3, OUR_NIP, syncToEnd } from '../support/sync-fixtures.js';
-import { eventually, signatureValid, WebhookReceiver } from '../support/webhook-receiver.js';
+import { eventually, signatureValid, webhookEventChecker, WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Webhooks end to end: our API → ksef-proxy → the KSeF sandbox, events recorded with the changes and
@@ -20,6 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithShared('webhooks', () => {
   let k: KsefStack;
+  let eventErrors: (event: unknown) => unknown[];
   const receivers: WebhookReceiver[] = [];
   const db = () => k.api.server.services.database.db;
   const http = () => k.api.http;
@@ -41,6 +42,7 @@ describeWithShared('webhooks', () => {
 
   beforeAll(async () => {
     k = await startKsefStack({ env: { WEBHOOK_INTERVAL_MS: '50', WEBHOOK_RETRY_BASE_MS: String(BASE_MS) } });
+    eventErrors = await webhookEventChecker();
   });
   afterAll(async () => {
     await k.close();
@@ -49,6 +51,8 @@ describeWithShared('webhooks', () => {
   afterEach(() => {
     expect(k.api.conformance.violations).toEqual([]);
     k.api.conformance.violations.length = 0;
+    // Every event any receiver got is what the spec documents.
+    for (const q of receivers.flatMap((r) => r.requests)) expect({ event: q.event, errors: eventErrors(q.event) }).toEqual({ event: q.event, errors: [] });
   });
 
   it('refuses a URL that is not http(s) naming url, an unknown or no event naming events, and callers who are not admins', async () => {
@@ -129,6 +133,9 @@ describeWithShared('webhooks', () => {
       },
     });
     expect(Math.abs(Date.parse(request.event.createdAt) - Date.now())).toBeLessThan(60_000);
+    // The spec check of afterEach notices a body that is not what the contract documents.
+    expect(eventErrors({ ...request.event, data: { ...request.event.data, ksefNumber: undefined } })).not.toEqual([]);
+    expect(eventErrors({ ...request.event, type: 'invoice.paid' })).not.toEqual([]);
 
     expect((await send(xml)).body.ksefNumber).toBe(sent.body.ksefNumber);
     // Status checks of the session report the number again: still one event.
