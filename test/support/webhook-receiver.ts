@@ -24,6 +24,9 @@ export type Answer = { status: number; headers?: Record<string, string> } | 'han
  */
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests left unanswered ('hang') whose connection is still open, and the most there ever were at once. */
+  hanging = 0;
+  mostHanging = 0;
   answer: (req: Omit<ReceivedRequest, 'answered'>, index: number) => Answer = () => ({ status: 200 });
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -34,6 +37,9 @@ export class WebhookReceiver {
       const answer = this.answer(received, this.requests.length);
       if (answer === 'hang') {
         this.requests.push({ ...received, answered: 0 });
+        this.hanging++;
+        this.mostHanging = Math.max(this.mostHanging, this.hanging);
+        res.on('close', () => this.hanging--);
         return;
       }
       this.requests.push({ ...received, answered: answer.status });
