@@ -17,6 +17,7 @@ const MAX_ERROR_LENGTH = 500;
 
 interface Claimed {
   id: string;
+  subscription_id: string;
   attempts: number;
   event_id: string;
   type: string;
@@ -39,13 +40,19 @@ interface Outcome {
  * The delivery worker: due deliveries are claimed (`FOR UPDATE SKIP LOCKED`, then a lease in
  * `next_attempt_at` longer than an attempt can take), so of several processes on one database one makes
  * each attempt; one that dies mid-attempt loses its lease and the attempt is made again after it. At most
- * `concurrency` attempts per process at once, each signed afresh and bounded by `timeoutMs`. A failure
- * (no 2xx in time) is tried again after an exponential, jittered pause (or the receiver's `Retry-After` on
- * 429/503) until `retryForMs` after the event; then the delivery is given up. Nothing here waits on a send.
+ * `concurrency` attempts per process at once, at most half of them for one subscription (a receiver that
+ * hangs holds up its own deliveries, not the others'); a finished attempt frees its slot for the next one.
+ * Each attempt is signed afresh and bounded by `timeoutMs`. A failure (no 2xx in time) is tried again after
+ * an exponential, jittered pause (or the receiver's `Retry-After` on 429/503) until `retryForMs` after the
+ * event; then the delivery is given up. Nothing here waits on a send.
  */
 export class WebhookDelivery {
   private readonly loop: WorkerLoop;
   private readonly leaseMs: number;
+  /** Attempts under way in this process, and how many of them each subscription has. */
+  private readonly running = new Set<Promise<void>>();
+  private readonly perSubscription = new Map<string, number>();
+  private readonly perSubscriptionCap: number;
   private prunedAt = 0;
 
   constructor(
@@ -56,6 +63,7 @@ export class WebhookDelivery {
     private readonly userAgent: string,
   ) {
     this.leaseMs = config.timeoutMs * 6;
+    this.perSubscriptionCap = Math.ceil(config.concurrency / 2);
     this.loop = new WorkerLoop(() => this.tick(), config.intervalMs, (err) => logger.warn({ error: err.message }, 'webhook delivery pass failed'));
   }
 
@@ -64,40 +72,63 @@ export class WebhookDelivery {
   }
 
   /** Waits (at most `timeoutMs`) for the attempts under way; an unfinished one is made again once its lease ends. */
-  async stop(timeoutMs?: number): Promise<void> {
+  async stop(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     await this.loop.stop(timeoutMs);
+    const left = Math.max(0, deadline - Date.now());
+    const under = Promise.allSettled([...this.running]);
+    await (Number.isFinite(left) ? Promise.race([under, new Promise((resolve) => setTimeout(resolve, left).unref())]) : under);
   }
 
-  /** One pass: claims what is due (up to `concurrency`), attempts it all at once; answers how many. */
+  /**
+   * One pass: fills the free slots with due deliveries and starts them (their end is not waited for).
+   * Answers how many it started, or 1 while every slot is busy, so that the next pass comes soon.
+   */
   async tick(): Promise<number> {
-    const claimed = await this.claim();
-    await Promise.all(
-      claimed.map((d) =>
-        this.attempt(d).catch((err) => this.logger.warn({ deliveryId: d.id, error: (err as Error).message }, 'recording a webhook attempt failed')),
-      ),
-    );
+    let started = 0;
+    while (this.running.size < this.config.concurrency) {
+      const saturated = [...this.perSubscription].filter(([, n]) => n >= this.perSubscriptionCap).map(([id]) => id);
+      const claimed = await this.claim(saturated);
+      if (!claimed) break;
+      this.begin(claimed);
+      started++;
+    }
     if (Date.now() - this.prunedAt >= PRUNE_EVERY_MS) {
       this.prunedAt = Date.now();
       await this.db.deleteFrom('webhook_events').where('created_at', '<', new Date(Date.now() - RETENTION_MS)).execute();
     }
-    return claimed.length;
+    return this.running.size >= this.config.concurrency ? Math.max(started, 1) : started;
   }
 
-  private async claim(): Promise<Claimed[]> {
+  private begin(d: Claimed): void {
+    const count = (n: number) => (n > 0 ? this.perSubscription.set(d.subscription_id, n) : this.perSubscription.delete(d.subscription_id));
+    count((this.perSubscription.get(d.subscription_id) ?? 0) + 1);
+    const attempt: Promise<void> = this.attempt(d)
+      .catch((err) => this.logger.warn({ deliveryId: d.id, error: (err as Error).message }, 'recording a webhook attempt failed'))
+      .finally(() => {
+        this.running.delete(attempt);
+        count((this.perSubscription.get(d.subscription_id) ?? 1) - 1);
+      });
+    this.running.add(attempt);
+  }
+
+  /** The next due delivery, locked and leased to this process, of a subscription not in `saturated`. */
+  private async claim(saturated: string[]): Promise<Claimed | undefined> {
+    const others = saturated.length > 0 ? sql`and subscription_id not in (${sql.join(saturated.map((id) => sql`${id}::uuid`))})` : sql``;
     const result = await sql<Claimed>`
       with due as (
         select id from webhook_deliveries
-        where status = 'pending' and next_attempt_at <= now()
+        where status = 'pending' and next_attempt_at <= now() ${others}
         order by next_attempt_at
-        limit ${this.config.concurrency}
+        limit 1
         for update skip locked
       )
       update webhook_deliveries as d
       set attempts = d.attempts + 1, next_attempt_at = now() + ${this.leaseMs}::float8 * interval '1 millisecond', updated_at = now()
       from due, webhook_events as e, webhook_subscriptions as s
       where d.id = due.id and e.id = d.event_id and s.id = d.subscription_id
-      returning d.id, d.attempts, e.id as event_id, e.type, e.environment, e.data, e.created_at, s.url, s.secret_enc`.execute(this.db);
-    return result.rows;
+      returning d.id, d.subscription_id, d.attempts, e.id as event_id, e.type, e.environment, e.data, e.created_at, s.url, s.secret_enc`.execute(this.db);
+    return result.rows[0];
   }
 
   private async attempt(d: Claimed): Promise<void> {

@@ -1,6 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import ajvFormats from 'ajv-formats';
+import { OpenAPIBackend } from 'openapi-backend';
+import { loadSpec } from '../../src/http/spec.js';
 
 /** One request a receiver got: the raw body as received, its headers, when, and what it answered. */
 export interface ReceivedRequest {
@@ -21,6 +24,9 @@ export type Answer = { status: number; headers?: Record<string, string> } | 'han
  */
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
+  /** Requests left unanswered ('hang') whose connection is still open, and the most there ever were at once. */
+  hanging = 0;
+  mostHanging = 0;
   answer: (req: Omit<ReceivedRequest, 'answered'>, index: number) => Answer = () => ({ status: 200 });
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -31,6 +37,9 @@ export class WebhookReceiver {
       const answer = this.answer(received, this.requests.length);
       if (answer === 'hang') {
         this.requests.push({ ...received, answered: 0 });
+        this.hanging++;
+        this.mostHanging = Math.max(this.mostHanging, this.hanging);
+        res.on('close', () => this.hanging--);
         return;
       }
       this.requests.push({ ...received, answered: answer.status });
@@ -79,4 +88,28 @@ export async function eventually<T>(what: string, probe: () => T | undefined | n
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Checks event bodies against the spec's `WebhookEvent` (and each event's `data` schema) with the same
+ * validator the response conformance check uses: the contract's documentation of what receivers get.
+ */
+export async function webhookEventChecker(): Promise<(event: unknown) => unknown[]> {
+  const spec = loadSpec() as any;
+  const schema = { $ref: '#/components/schemas/WebhookEvent' };
+  const definition = {
+    ...spec,
+    paths: { '/webhook-event': { post: { operationId: 'webhookEvent', responses: { '200': { description: 'an event', content: { 'application/json': { schema } } } } } } },
+  };
+  const api = new OpenAPIBackend({
+    definition,
+    quick: true,
+    validate: true,
+    customizeAjv: (ajv) => {
+      ajvFormats.default(ajv, ['date', 'date-time', 'uuid']);
+      return ajv;
+    },
+  });
+  await api.init();
+  return (event) => api.validateResponse(event, 'webhookEvent', 200).errors ?? [];
 }

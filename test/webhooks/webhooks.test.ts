@@ -5,7 +5,7 @@ import { adminAuth, basic } from '../support/server.js';
 import { openModeToken, startKsefStack, withNumber, type KsefStack } from '../support/ksef.js';
 import { describeWithShared, readSample } from '../support/shared.js';
 import { fa3, OUR_NIP, syncToEnd } from '../support/sync-fixtures.js';
-import { eventually, signatureValid, WebhookReceiver } from '../support/webhook-receiver.js';
+import { eventually, signatureValid, webhookEventChecker, WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Webhooks end to end: our API → ksef-proxy → the KSeF sandbox, events recorded with the changes and
@@ -20,6 +20,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describeWithShared('webhooks', () => {
   let k: KsefStack;
+  let eventErrors: (event: unknown) => unknown[];
   const receivers: WebhookReceiver[] = [];
   const db = () => k.api.server.services.database.db;
   const http = () => k.api.http;
@@ -41,6 +42,7 @@ describeWithShared('webhooks', () => {
 
   beforeAll(async () => {
     k = await startKsefStack({ env: { WEBHOOK_INTERVAL_MS: '50', WEBHOOK_RETRY_BASE_MS: String(BASE_MS) } });
+    eventErrors = await webhookEventChecker();
   });
   afterAll(async () => {
     await k.close();
@@ -49,6 +51,8 @@ describeWithShared('webhooks', () => {
   afterEach(() => {
     expect(k.api.conformance.violations).toEqual([]);
     k.api.conformance.violations.length = 0;
+    // Every event any receiver got is what the spec documents.
+    for (const q of receivers.flatMap((r) => r.requests)) expect({ event: q.event, errors: eventErrors(q.event) }).toEqual({ event: q.event, errors: [] });
   });
 
   it('refuses a URL that is not http(s) naming url, an unknown or no event naming events, and callers who are not admins', async () => {
@@ -129,6 +133,9 @@ describeWithShared('webhooks', () => {
       },
     });
     expect(Math.abs(Date.parse(request.event.createdAt) - Date.now())).toBeLessThan(60_000);
+    // The spec check of afterEach notices a body that is not what the contract documents.
+    expect(eventErrors({ ...request.event, data: { ...request.event.data, ksefNumber: undefined } })).not.toEqual([]);
+    expect(eventErrors({ ...request.event, type: 'invoice.paid' })).not.toEqual([]);
 
     expect((await send(xml)).body.ksefNumber).toBe(sent.body.ksefNumber);
     // Status checks of the session report the number again: still one event.
@@ -177,7 +184,7 @@ describeWithShared('webhooks', () => {
     ]);
   });
 
-  it("honours Retry-After on 503; a receiver that never answers is cut off after 5 s, without holding up the send", async () => {
+  it("honours Retry-After on 503; a receiver that never answers is cut off after 5 s, holding up neither the send nor another receiver's delivery", async () => {
     const slow = await subscribed(['invoice.sent']);
     slow.r.answer = (_req, index) => (index === 0 ? { status: 503, headers: { 'Retry-After': '2' } } : { status: 200 });
     const hanging = await subscribed(['invoice.sent']);
@@ -188,6 +195,9 @@ describeWithShared('webhooks', () => {
     expect(Date.now() - started).toBeLessThan(4_000);
     await eventually('the second attempt', () => slow.r.requests.length === 2);
     expect(slow.r.requests[1].at - slow.r.requests[0].at).toBeGreaterThanOrEqual(1_950);
+    // The receiver that hangs holds up its own delivery only.
+    expect(slow.r.requests[1].at - slow.r.requests[0].at).toBeLessThan(4_000);
+    expect(hanging.r.requests).toHaveLength(1);
 
     const timedOut = await eventually('the timed-out attempt', async () => {
       const [first] = (await deliveries(hanging.id)).body.deliveries;
@@ -198,6 +208,19 @@ describeWithShared('webhooks', () => {
     expect(timedOut.durationMs).toBeLessThan(7_000);
     await http().delete(`/webhooks/${hanging.id}`).set('Authorization', adminAuth);
     await http().delete(`/webhooks/${slow.id}`).set('Authorization', adminAuth);
+  });
+
+  it('a receiver that hangs holds at most half of the delivery slots (4 of WEBHOOK_CONCURRENCY 8); another receiver gets everything meanwhile', async () => {
+    const stuck = await subscribed(['invoice.sent']);
+    stuck.r.answer = () => 'hang';
+    const fine = await subscribed(['invoice.sent']);
+    for (let i = 1; i <= 6; i++) expect((await send(withNumber(readSample('fa3-vat.xml'), `HOOK/CAP/${i}`))).status).toBe(200);
+    await eventually('the other receiver got all six', () => fine.r.of('invoice.sent', (d) => d.invoiceNumber.startsWith('HOOK/CAP/')).length === 6);
+    await eventually('the hanging receiver holding four', () => stuck.r.mostHanging === 4);
+    await eventually('the other two attempted once slots freed', () => stuck.r.requests.length >= 6, 20_000);
+    expect(stuck.r.mostHanging).toBe(4);
+    await http().delete(`/webhooks/${stuck.id}`).set('Authorization', adminAuth);
+    await http().delete(`/webhooks/${fine.id}`).set('Authorization', adminAuth);
   });
 
   it("invoice.failed when KSeF rejects an invoice (440, a duplicate number), with KSeF's code", async () => {
