@@ -1,5 +1,6 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { certificateStatus } from '../certificates/issuing.js';
+import { SUBJECT_ATTRIBUTES } from '../certificates/subject.js';
 import { CertificateAuthority } from '../keys.js';
 import { KsefCertificate, SignatureMethod, SubjectIdentifier } from '../model.js';
 import { SandboxState } from '../state.js';
@@ -28,15 +29,7 @@ export interface Signer {
   parsed: x509.X509Certificate;
 }
 
-const OID = {
-  commonName: '2.5.4.3',
-  surname: '2.5.4.4',
-  serialNumber: '2.5.4.5',
-  countryName: '2.5.4.6',
-  organizationName: '2.5.4.10',
-  givenName: '2.5.4.42',
-  organizationIdentifier: '2.5.4.97',
-};
+const OID = SUBJECT_ATTRIBUTES;
 
 const PESEL_SERIAL = /(PNOPL|PESEL).*?(\d{11})/;
 const NIP_SERIAL = /(TINPL|NIP).*?(\d{10})/;
