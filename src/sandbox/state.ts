@@ -214,6 +214,7 @@ export class SandboxState {
         exports: this.exports.size,
         certificateEnrollments: this.certificateEnrollments.size,
         certificates: this.certificates.size,
+        grants: this.grants.size,
         pendingTasks: this.timers.size,
       },
       faults: this.faults.snapshot(),
