@@ -15,7 +15,7 @@ export interface SessionLimits {
 
 export type SessionKind = 'onlineSession' | 'batchSession';
 
-export const DEFAULT_SESSION_LIMITS: SessionLimits = { maxInvoiceSizeInMB: 1, maxInvoiceWithAttachmentSizeInMB: 3, maxInvoices: 10_000 };
+const DEFAULT_SESSION_LIMITS: SessionLimits = { maxInvoiceSizeInMB: 1, maxInvoiceWithAttachmentSizeInMB: 3, maxInvoices: 10_000 };
 
 export const MB = 1_000_000;
 

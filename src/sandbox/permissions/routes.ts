@@ -46,12 +46,13 @@ const pageOf = (call: AuthorizedCall) => ({
   pageSize: query.int(call.req, 'pageSize', { min: 10, max: 100, fallback: 10 }),
 });
 
-const grantFilters = (r: BodyReader, withAuthor: boolean): GrantFilters => ({
-  author: withAuthor ? readIdentifier(r, 'authorIdentifier', ['Nip', 'Pesel', 'Fingerprint', 'System'] as const) : undefined,
-  authorized: withAuthor ? (readIdentifier(r, 'authorizedIdentifier', ['Nip', 'Pesel', 'Fingerprint'] as const) as AuthorizedIdentifier | undefined) : undefined,
+/** The filters of the personal query, and with `byAuthor` those of the persons query (which knows no VatUeManage). */
+const grantFilters = (r: BodyReader, byAuthor: boolean): GrantFilters => ({
+  author: byAuthor ? readIdentifier(r, 'authorIdentifier', ['Nip', 'Pesel', 'Fingerprint', 'System'] as const) : undefined,
+  authorized: byAuthor ? (readIdentifier(r, 'authorizedIdentifier', ['Nip', 'Pesel', 'Fingerprint'] as const) as AuthorizedIdentifier | undefined) : undefined,
   context: readIdentifier(r, 'contextIdentifier', ['Nip', 'InternalId'] as const) as ContextIdentifier | undefined,
   target: readIdentifier(r, 'targetIdentifier', ['Nip', 'AllPartners', 'InternalId'] as const),
-  scopes: r.enumArray('permissionTypes', [...PERSON_PERMISSIONS, 'VatUeManage'] as const),
+  scopes: r.enumArray('permissionTypes', byAuthor ? PERSON_PERMISSIONS : ([...PERSON_PERMISSIONS, 'VatUeManage'] as const)),
   state: r.enumOf('permissionState', ['Active', 'Inactive'] as const),
 });
 
