@@ -330,3 +330,73 @@ export interface TestSubject {
   createdDate: Date;
   subunits: Array<{ nip: string; description: string }>;
 }
+
+/** Who a grant gives permissions to: a subject, or for entity authorizations a Peppol provider. */
+export interface AuthorizedIdentifier {
+  type: SubjectIdentifierType | 'PeppolId';
+  value: string;
+}
+
+/** The target of an indirect grant: one client of the intermediary, or all of them. */
+export interface TargetIdentifier {
+  type: 'Nip' | 'AllPartners' | 'InternalId';
+  value?: string;
+}
+
+/** `subjectPersonDetails` of the queries, as the grant described the person. */
+export interface PersonDetails {
+  subjectDetailsType: 'PersonByIdentifier' | 'PersonByFingerprintWithIdentifier' | 'PersonByFingerprintWithoutIdentifier';
+  firstName: string;
+  lastName: string;
+  personIdentifier?: { type: 'Pesel' | 'Nip'; value: string };
+  birthDate?: string;
+  idDocument?: { type: string; number: string; country: string };
+}
+
+export interface EntityDetails {
+  subjectDetailsType: 'EntityByIdentifier' | 'EntityByFingerprint';
+  fullName: string;
+  address?: string;
+}
+
+/**
+ * How a permission came to be (uprawnienia.md): granted to a person, to an entity (possibly delegable),
+ * indirectly by an intermediary, to a subunit's administrator, to an EU entity's administrator or
+ * representative, as an entity authorization (self-invoicing and the like), or by `/testdata/permissions`
+ * (a ZAW-FA filing, author System).
+ */
+export type GrantKind = 'person' | 'entity' | 'indirect' | 'subunit' | 'euAdministrator' | 'euRepresentative' | 'authorization' | 'testdata';
+
+export const AUTHORIZATION_SCOPES = ['SelfInvoicing', 'RRInvoicing', 'TaxRepresentative', 'PefInvoicing'] as const;
+export type AuthorizationScope = (typeof AUTHORIZATION_SCOPES)[number];
+
+/** One permission (one scope) held by one identifier; a grant of several permissions makes several. */
+export interface PermissionGrant {
+  /** UUID (`permissionId`). */
+  id: string;
+  kind: GrantKind;
+  /** Where the permission is exercised: the grantor's context; a subunit's; an EU entity's `NipVatUe`. */
+  context: ContextIdentifier;
+  /** The context that granted it (the caller's context at the time), or undefined for System grants. */
+  grantor?: ContextIdentifier;
+  authorized: AuthorizedIdentifier;
+  scope: Permission | AuthorizationScope;
+  canDelegate: boolean;
+  target?: TargetIdentifier;
+  author: { type: SubjectIdentifierType | 'System'; value?: string };
+  description: string;
+  person?: PersonDetails;
+  entity?: EntityDetails;
+  subunitName?: string;
+  euEntityName?: string;
+  euEntityDetails?: { fullName: string; address: string };
+  startDate: Date;
+}
+
+/** A grant or revocation, processed asynchronously (`GET /permissions/operations/{ref}`). */
+export interface PermissionOperation {
+  referenceNumber: string;
+  context: ContextIdentifier;
+  created: Date;
+  status: StatusInfo;
+}

@@ -1,6 +1,7 @@
 import { Faults } from './admin/faults.js';
 import { createKeyStore, KeyStore } from './keys.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import type { SessionKind, SessionLimits } from './limits/session-limits.js';
 import {
   AuthOperation,
   CertificateEnrollment,
@@ -10,13 +11,15 @@ import {
   IssuedJwt,
   KsefCertificate,
   KsefTokenRecord,
+  PermissionGrant,
+  PermissionOperation,
   Session,
   TestPerson,
   TestSubject,
 } from './model.js';
 import { ResolvedOptions } from './options.js';
 import { Cursors } from './util/continuation.js';
-import { certificateSerial, ksefNumber, referenceNumber, ReferenceType } from './util/ids.js';
+import { certificateSerial, ksefNumber, referenceNumber, ReferenceType, uuidFrom } from './util/ids.js';
 import { warsawCompactDay } from './util/time.js';
 
 type Timer = { kind: 'timeout'; handle: NodeJS.Timeout } | { kind: 'immediate'; handle: NodeJS.Immediate };
@@ -51,14 +54,19 @@ export class SandboxState {
   readonly certificateEnrollments = new Map<string, CertificateEnrollment>();
   /** KSeF certificates by serial number. */
   readonly certificates = new Map<string, KsefCertificate>();
-  /** NIPs allowed to send invoices with attachments (POST /testdata/attachment). */
-  readonly attachmentNips = new Set<string>();
+  /** NIPs allowed to send invoices with attachments (POST /testdata/attachment), with a revocation date once revoked ahead. */
+  readonly attachmentConsents = new Map<string, { revokedDate?: Date }>();
+  /** Permissions granted (by `/permissions/*` and `/testdata/permissions`), by id. */
+  readonly grants = new Map<string, PermissionGrant>();
+  readonly permissionOperations = new Map<string, PermissionOperation>();
   /** Test persons by the NIP they own (POST /testdata/person). */
   readonly testPersons = new Map<string, TestPerson>();
   /** Test entities with a role, by NIP (POST /testdata/subject). */
   readonly testSubjects = new Map<string, TestSubject>();
   /** Keys (contextKey) of contexts whose sign-ins end in status 480 (POST /testdata/context/block). */
   readonly blockedContexts = new Set<string>();
+  /** Session limits set for a context (contextKey) by POST /testdata/limits/context/session. */
+  readonly contextSessionLimits = new Map<string, Record<SessionKind, SessionLimits>>();
   /** Certificate limits set for a subject (subjectKey) by POST /testdata/limits/subject/certificate. */
   readonly subjectCertificateLimits = new Map<string, { maxEnrollments?: number; maxCertificates?: number }>();
   readonly rateLimiter: RateLimiter;
@@ -108,6 +116,10 @@ export class SandboxState {
   newKsefNumber(sellerNip: string, invoicingDate: Date): string {
     const day = warsawCompactDay(invoicingDate);
     return this.unique(() => ksefNumber(sellerNip, day, this.random(6)));
+  }
+
+  newPermissionId(): string {
+    return this.unique(() => uuidFrom(this.random(16)));
   }
 
   newCertificateSerial(): string {
@@ -169,11 +181,15 @@ export class SandboxState {
     this.exports.clear();
     this.certificateEnrollments.clear();
     this.certificates.clear();
-    this.attachmentNips.clear();
+    this.attachmentConsents.clear();
+    this.grants.clear();
+    this.permissionOperations.clear();
     this.testPersons.clear();
     this.testSubjects.clear();
     this.blockedContexts.clear();
     this.subjectCertificateLimits.clear();
+    this.contextSessionLimits.clear();
+    this.rateLimiter.clearContextTables();
     this.rateLimiter.reset();
   }
 
@@ -198,6 +214,7 @@ export class SandboxState {
         exports: this.exports.size,
         certificateEnrollments: this.certificateEnrollments.size,
         certificates: this.certificates.size,
+        grants: this.grants.size,
         pendingTasks: this.timers.size,
       },
       faults: this.faults.snapshot(),

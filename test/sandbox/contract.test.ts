@@ -1,58 +1,20 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { describeWithShared, readSample } from '../support/shared.js';
+import fs from 'node:fs';
+import { describeWithShared, hasShared, readSample, sharedPath } from '../support/shared.js';
 import { selfSignedCertificate } from '../support/xades.js';
 import { PartUploadRequest, prepareBatch, uploadPart, zipOf } from './support/batch.js';
 import { contract, ContractValidator, ContractViolation } from './support/contract.js';
 import { buildCsr } from './support/csr.js';
 import { bearer, exceptionCode, json } from './support/http.js';
 import { sendInvoiceRequest, Tokens } from './support/independent-client.js';
-import { FakeClock, invoiceVariant, openModeToken, SELLER_NIP, signIn, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
+import { BUYER_NIP, FakeClock, invoiceVariant, openModeToken, OTHER_NIP, SELLER_NIP, signIn, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
-/** Every operation the sandbox implements, as open-api.json names it. */
-const IMPLEMENTED = [
-  'GET /security/public-key-certificates',
-  'POST /auth/challenge',
-  'POST /auth/ksef-token',
-  'POST /auth/xades-signature',
-  'GET /auth/{referenceNumber}',
-  'POST /auth/token/redeem',
-  'POST /auth/token/refresh',
-  'GET /auth/sessions',
-  'DELETE /auth/sessions/current',
-  'DELETE /auth/sessions/{referenceNumber}',
-  'POST /tokens',
-  'GET /tokens',
-  'GET /tokens/{referenceNumber}',
-  'DELETE /tokens/{referenceNumber}',
-  'POST /sessions/online',
-  'POST /sessions/online/{referenceNumber}/invoices',
-  'POST /sessions/online/{referenceNumber}/close',
-  'POST /sessions/batch',
-  'POST /sessions/batch/{referenceNumber}/close',
-  'GET /sessions',
-  'GET /sessions/{referenceNumber}',
-  'GET /sessions/{referenceNumber}/invoices',
-  'GET /sessions/{referenceNumber}/invoices/failed',
-  'GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}',
-  'GET /sessions/{referenceNumber}/invoices/ksef/{ksefNumber}/upo',
-  'GET /sessions/{referenceNumber}/invoices/{invoiceReferenceNumber}/upo',
-  'GET /sessions/{referenceNumber}/upo/{upoReferenceNumber}',
-  'GET /invoices/ksef/{ksefNumber}',
-  'POST /invoices/query/metadata',
-  'POST /invoices/exports',
-  'GET /invoices/exports/{referenceNumber}',
-  'GET /rate-limits',
-  'GET /limits/context',
-  'POST /testdata/attachment',
-  'POST /testdata/attachment/revoke',
-  'GET /certificates/limits',
-  'GET /certificates/enrollments/data',
-  'POST /certificates/enrollments',
-  'GET /certificates/enrollments/{referenceNumber}',
-  'POST /certificates/retrieve',
-  'POST /certificates/query',
-  'POST /certificates/{certificateSerialNumber}/revoke',
-];
+/** Every operation of open-api.json (it names none by operationId): the tour below must answer each. */
+const OPERATIONS: string[] = hasShared
+  ? Object.entries(JSON.parse(fs.readFileSync(sharedPath('ksef', 'official', 'open-api.json'), 'utf8')).paths as Record<string, Record<string, unknown>>).flatMap(
+      ([path, item]) => Object.keys(item).filter((m) => ['get', 'post', 'put', 'delete', 'patch'].includes(m)).map((m) => `${m.toUpperCase()} ${path}`),
+    )
+  : [];
 
 /** Operations with no request data the sandbox could reject with a 400 in this tour. */
 const WITHOUT_400 = [
@@ -60,6 +22,12 @@ const WITHOUT_400 = [
   'POST /auth/challenge',
   'GET /rate-limits',
   'GET /limits/context',
+  'GET /limits/subject',
+  'DELETE /testdata/limits/context/session',
+  'DELETE /testdata/limits/subject/certificate',
+  'DELETE /testdata/rate-limits',
+  'POST /testdata/rate-limits/production',
+  'GET /permissions/attachments/status',
   'DELETE /auth/sessions/current',
   'POST /auth/token/refresh',
   'GET /sessions/{referenceNumber}/invoices/failed',
@@ -237,6 +205,90 @@ describeWithShared('sandbox: conformance to the official open-api.json', () => {
       expect(exceptionCode(await raw.get('sessions/x', { headers: bearer(later) }))).toBe(21405);
     });
 
+    it('answers the permission, test-data, limit and Peppol operations within the contract, errors included', async () => {
+      const { client, raw } = t;
+      const seal = await selfSignedCertificate({ seal: { nip: SELLER_NIP } }, { keyType: 'EC' });
+      const owner = (await signIn(client, seal, { type: 'Nip', value: SELLER_NIP })).accessToken;
+      const headers = { headers: bearer(owner) };
+      const ok = (method: 'POST' | 'DELETE' | 'GET', path: string, json?: unknown, token: string | undefined = owner) =>
+        client.call(method, path, { ...(token ? { bearer: token } : {}), json, expected: 200 });
+      const granted = async (path: string, json: unknown, token = owner) => {
+        const { referenceNumber } = await client.call<{ referenceNumber: string }>('POST', path, { bearer: token, json, expected: 202 });
+        let status: { status: { code: number } };
+        do status = await client.call('GET', `permissions/operations/${referenceNumber}`, { bearer: token, expected: 200 });
+        while (status.status.code === 100);
+        return status.status.code;
+      };
+      const person = { subjectDetailsType: 'PersonByIdentifier', personById: { firstName: 'Anna', lastName: 'Nowak' } };
+      const subunit = `${SELLER_NIP}-12346`; // with its check digit
+
+      // Test data, then the operations that read it.
+      await ok('POST', 'testdata/subject', { subjectNip: OTHER_NIP, subjectType: 'VatGroup', description: 'Grupa VAT testowa', subunits: [{ subjectNip: BUYER_NIP, description: 'Członek grupy' }] }, undefined);
+      await ok('POST', 'testdata/person', { nip: BUYER_NIP, pesel: '90010112345', isBailiff: false, description: 'Właściciel nabywcy' }, undefined);
+      await ok('POST', 'testdata/permissions', { contextIdentifier: { type: 'Nip', value: SELLER_NIP }, authorizedIdentifier: { type: 'Pesel', value: '90010112345' }, permissions: [{ permissionType: 'InvoiceRead', description: 'Z ZAW-FA' }] }, undefined);
+      await ok('POST', 'testdata/context/block', { contextIdentifier: { type: 'Nip', value: BUYER_NIP } }, undefined);
+      await ok('POST', 'testdata/context/unblock', { contextIdentifier: { type: 'Nip', value: BUYER_NIP } }, undefined);
+      const sessionLimits = { maxInvoiceSizeInMB: 1, maxInvoiceWithAttachmentSizeInMB: 3, maxInvoices: 100 };
+      await ok('POST', 'testdata/limits/context/session', { onlineSession: sessionLimits, batchSession: sessionLimits });
+      await ok('DELETE', 'testdata/limits/context/session');
+      await ok('POST', 'testdata/limits/subject/certificate', { subjectIdentifierType: 'Nip', enrollment: { maxEnrollments: 10 }, certificate: { maxCertificates: 5 } });
+      await ok('GET', 'limits/subject');
+      await ok('DELETE', 'testdata/limits/subject/certificate');
+      const groups = ['onlineSession', 'batchSession', 'invoiceSend', 'invoiceStatus', 'sessionList', 'sessionInvoiceList', 'sessionMisc', 'invoiceMetadata', 'invoiceExport', 'invoiceExportStatus', 'invoiceDownload', 'other'];
+      await ok('POST', 'testdata/rate-limits', { rateLimits: Object.fromEntries(groups.map((g) => [g, { perSecond: 1000, perMinute: 10000, perHour: 100000 }])) });
+      await ok('POST', 'testdata/rate-limits/production');
+      await ok('DELETE', 'testdata/rate-limits');
+      await ok('GET', 'peppol/query?pageOffset=0&pageSize=10', undefined, undefined);
+
+      // Grants of every kind, their queries and revocations.
+      expect(await granted('permissions/persons/grants', { subjectIdentifier: { type: 'Pesel', value: '85020354321' }, permissions: ['InvoiceWrite'], description: 'Księgowa', subjectDetails: person })).toBe(200);
+      expect(await granted('permissions/entities/grants', { subjectIdentifier: { type: 'Nip', value: OTHER_NIP }, permissions: [{ type: 'InvoiceRead', canDelegate: true }], description: 'Biuro rachunkowe', subjectDetails: { fullName: 'Biuro Rachunkowe sp. z o.o.' } })).toBe(200);
+      expect(await granted('permissions/authorizations/grants', { subjectIdentifier: { type: 'Nip', value: BUYER_NIP }, permission: 'SelfInvoicing', description: 'Samofakturowanie', subjectDetails: { fullName: 'Nabywca S.A.' } })).toBe(200);
+      expect(await granted('permissions/subunits/grants', { subjectIdentifier: { type: 'Pesel', value: '85020354321' }, contextIdentifier: { type: 'InternalId', value: subunit }, description: 'Oddział', subunitName: 'Oddział Kraków', subjectDetails: person })).toBe(200);
+      const euAdmin = await selfSignedCertificate({ anonymous: { commonName: 'EU Admin' } }, { keyType: 'EC' });
+      const euContext = { type: 'NipVatUe' as const, value: `${SELLER_NIP}-DE123456789` };
+      const euDetails = { subjectDetailsType: 'EntityByFingerprint', entityByFp: { fullName: 'EU Admin GmbH', address: 'Berlin' } };
+      expect(await granted('permissions/eu-entities/administration/grants', { subjectIdentifier: { type: 'Fingerprint', value: euAdmin.fingerprint }, contextIdentifier: euContext, description: 'Administrator UE', euEntityName: 'EU Admin GmbH, Berlin', subjectDetails: euDetails, euEntityDetails: { fullName: 'EU Admin GmbH', address: 'Berlin' } })).toBe(200);
+      const eu = (await signIn(client, euAdmin, euContext, 'certificateFingerprint')).accessToken;
+      expect(await granted('permissions/eu-entities/grants', { subjectIdentifier: { type: 'Fingerprint', value: 'AB'.repeat(32) }, permissions: ['InvoiceRead'], description: 'Przedstawiciel', subjectDetails: euDetails }, eu)).toBe(200);
+      const officeSeal = await selfSignedCertificate({ seal: { nip: OTHER_NIP } }, { keyType: 'EC' });
+      const office = (await signIn(client, officeSeal, { type: 'Nip', value: OTHER_NIP })).accessToken;
+      expect(await granted('permissions/indirect/grants', { subjectIdentifier: { type: 'Pesel', value: '85020354321' }, targetIdentifier: { type: 'Nip', value: SELLER_NIP }, permissions: ['InvoiceRead'], description: 'Pracownik biura', subjectDetails: person }, office)).toBe(200);
+
+      const query = <T>(path: string, json: unknown, token = owner) => client.call<T>('POST', `permissions/query/${path}?pageOffset=0&pageSize=10`, { bearer: token, json, expected: 200 });
+      await query('personal/grants', {});
+      const persons = await query<{ permissions: Array<{ id: string }> }>('persons/grants', { queryType: 'PermissionsGrantedInCurrentContext' });
+      await query('subunits/grants', { subunitIdentifier: { type: 'InternalId', value: subunit } });
+      await query('entities/grants', {}, office);
+      await client.call('GET', 'permissions/query/entities/roles?pageSize=10', { bearer: office, expected: 200 });
+      await query('subordinate-entities/roles', {}, office);
+      const authorizations = await query<{ authorizationGrants: Array<{ id: string }> }>('authorizations/grants', { queryType: 'Granted' });
+      await query('eu-entities/grants', { vatUeIdentifier: 'DE123456789' }, eu);
+      await client.call('GET', 'permissions/attachments/status', { bearer: owner, expected: 200 });
+      await client.call('DELETE', `permissions/common/grants/${persons.permissions[0].id}`, { bearer: owner, expected: 202 });
+      await client.call('DELETE', `permissions/authorizations/grants/${authorizations.authorizationGrants[0].id}`, { bearer: owner, expected: 202 });
+      await ok('POST', 'testdata/permissions/revoke', { contextIdentifier: { type: 'Nip', value: SELLER_NIP }, authorizedIdentifier: { type: 'Pesel', value: '90010112345' } }, undefined);
+      await ok('POST', 'testdata/person/remove', { nip: BUYER_NIP }, undefined);
+      await ok('POST', 'testdata/subject/remove', { subjectNip: OTHER_NIP }, undefined);
+
+      // Errors.
+      for (const path of ['subject', 'subject/remove', 'person', 'person/remove', 'permissions', 'permissions/revoke', 'context/block', 'context/unblock']) {
+        await raw.post(`testdata/${path}`, { json: { nip: '1' } });
+      }
+      for (const path of ['testdata/limits/context/session', 'testdata/limits/subject/certificate', 'testdata/rate-limits']) await raw.post(path, { json: { enrollment: { maxEnrollments: -1 } }, ...headers });
+      for (const path of ['persons', 'entities', 'authorizations', 'indirect', 'subunits', 'eu-entities/administration']) await raw.post(`permissions/${path}/grants`, { json: {}, ...headers });
+      await raw.post('permissions/eu-entities/grants', { json: {}, headers: bearer(eu) });
+      await raw.delete('permissions/common/grants/00000000-0000-4000-8000-000000000000', headers);
+      await raw.delete('permissions/authorizations/grants/nope', headers);
+      await raw.get('permissions/operations/20260101-EG-0000000000-0000000000-00', headers);
+      await raw.get('peppol/query?pageSize=5');
+      for (const path of ['personal/grants', 'persons/grants', 'subunits/grants', 'entities/grants', 'subordinate-entities/roles', 'authorizations/grants', 'eu-entities/grants']) {
+        await raw.post(`permissions/query/${path}?pageSize=5`, { json: {}, headers: bearer(path.startsWith('eu') ? eu : owner) });
+      }
+      await raw.get('permissions/query/entities/roles?pageSize=5', headers);
+      expect((await raw.post('permissions/persons/grants', { json: {}, headers: bearer(eu) })).statusCode).toBe(403);
+    });
+
     it('answers the certificate operations within the contract, errors included', async () => {
       const { client, raw } = t;
       const seal = await selfSignedCertificate({ seal: { nip: SELLER_NIP } }, { keyType: 'EC' });
@@ -270,14 +322,15 @@ describeWithShared('sandbox: conformance to the official open-api.json', () => {
       expect(exceptionCode(await raw.post(`certificates/${serial}/revoke`, { json: {}, ...headers }))).toBe(25009);
     });
 
-    it('covered every implemented operation with a success, and 400/401/403/410/429 answers', () => {
+    it('covered all 78 operations of open-api.json with a success, and 400/401/403/410/429 answers', () => {
+      expect(OPERATIONS).toHaveLength(78);
       const seen = contract().seen;
       const succeeded = new Set(seen.filter((e) => e.status < 300).map((e) => `${e.method} ${e.path}`));
-      expect(IMPLEMENTED.filter((op) => !succeeded.has(op))).toEqual([]);
+      expect(OPERATIONS.filter((op) => !succeeded.has(op))).toEqual([]);
       const statuses = new Set(seen.map((e) => e.status));
       for (const status of [400, 401, 403, 410, 429]) expect(statuses).toContain(status);
       const failedOps = new Set(seen.filter((e) => e.status === 400).map((e) => `${e.method} ${e.path}`));
-      expect(IMPLEMENTED.filter((op) => !failedOps.has(op) && !WITHOUT_400.includes(op))).toEqual([]);
+      expect(OPERATIONS.filter((op) => !failedOps.has(op) && !WITHOUT_400.includes(op))).toEqual([]);
     });
   });
 });

@@ -15,8 +15,8 @@ import { CHALLENGE, CONTEXT_VALUE, IP4, IP4_MASK, IP4_RANGE } from './identifier
 export const XMLDSIG = 'http://www.w3.org/2000/09/xmldsig#';
 export const AUTH_NAMESPACES = ['http://ksef.mf.gov.pl/auth/token/2.0', 'http://ksef.mf.gov.pl/auth/token/2.1'];
 
-export const SUBJECT_IDENTIFIER_TYPES = ['certificateSubject', 'certificateFingerprint'] as const;
-export type RequestedSubject = (typeof SUBJECT_IDENTIFIER_TYPES)[number];
+export const REQUESTED_SUBJECT_TYPES = ['certificateSubject', 'certificateFingerprint'] as const;
+export type RequestedSubject = (typeof REQUESTED_SUBJECT_TYPES)[number];
 
 export interface AuthTokenRequest {
   /** The document exactly as received (its hash goes into the UPO). */
@@ -36,7 +36,7 @@ const schemaError = (details: string[]) => new KsefError(21401, 'Dokument nie je
 
 const DECLARED_ENCODING = /^\uFEFF?<\?xml[^>]*\bencoding\s*=\s*["']([^"']+)["']/;
 
-function descendants(el: XmlElement): XmlElement[] {
+export function descendants(el: XmlElement): XmlElement[] {
   return [el, ...el.children.flatMap(descendants)];
 }
 
@@ -95,7 +95,7 @@ function schemaViolations(root: XmlElement, signature: XmlElement): string[] {
   ]);
   for (const el of top.get('Challenge')!) simple(el, path('Challenge'), (v) => CHALLENGE.test(collapse(v)));
   for (const el of top.get('SubjectIdentifierType')!) {
-    simple(el, path('SubjectIdentifierType'), (v) => (SUBJECT_IDENTIFIER_TYPES as readonly string[]).includes(collapse(v)));
+    simple(el, path('SubjectIdentifierType'), (v) => (REQUESTED_SUBJECT_TYPES as readonly string[]).includes(collapse(v)));
   }
   for (const el of top.get('ContextIdentifier')!) {
     const where = path('ContextIdentifier');

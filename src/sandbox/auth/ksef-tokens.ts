@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { continuationHeader, protectedBy, query, requireAnyPermission } from '../http/endpoint.js';
+import { Caller, continuationHeader, protectedBy, query, requireAnyPermission } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
-import { ContextIdentifier, contextKey, KsefTokenRecord, TOKEN_PERMISSIONS, TokenPermission, TokenStatus } from '../model.js';
+import { ContextIdentifier, contextKey, KsefTokenRecord, subjectKey, TOKEN_PERMISSIONS, TokenPermission, TokenStatus } from '../model.js';
+import { actingSubject } from '../permissions/operations.js';
 import { SandboxState } from '../state.js';
 import { compareKeys } from '../util/continuation.js';
 import { INTERNAL_ID, NIP, REFERENCE_NUMBER } from '../util/ids.js';
@@ -51,6 +52,8 @@ export interface TokenRegistration {
   context: ContextIdentifier;
   permissions: TokenPermission[];
   description: string;
+  /** Who made it; default the NIP of its context. */
+  author?: KsefTokenRecord['author'];
   /** A token chosen by the caller (admin API); generated otherwise. */
   token?: string;
   activeFrom?: Date;
@@ -68,7 +71,7 @@ export function registerToken(state: SandboxState, registration: TokenRegistrati
     context: registration.context,
     permissions: [...registration.permissions],
     description: registration.description,
-    author: { type: 'Nip', value: registration.context.value.split('-')[0] },
+    author: registration.author ?? { type: 'Nip', value: registration.context.value.split('-')[0] },
     dateCreated: now,
     activeFrom: registration.activeFrom ?? now,
     revoked: false,
@@ -93,9 +96,26 @@ export function tokenJson(token: KsefTokenRecord, now: Date) {
 
 const STATUSES: readonly TokenStatus[] = ['Pending', 'Active', 'Revoking', 'Revoked', 'Failed'];
 
-function tokenOfContext(state: SandboxState, ref: string, ctxKey: string): KsefTokenRecord {
+/**
+ * tokeny-ksef.md: CredentialsManage or CredentialsRead see every token of the context; otherwise a caller
+ * signed in with a token sees only that token, and one signed in with a signature the tokens it made.
+ */
+function visible(state: SandboxState, caller: Caller, token: KsefTokenRecord): boolean {
+  if (contextKey(token.context) !== caller.contextKey) return false;
+  if (caller.permissions.has('CredentialsManage') || caller.permissions.has('CredentialsRead')) return true;
+  return own(state, caller, token);
+}
+
+/** The token the caller signed in with, or one it made. */
+function own(state: SandboxState, caller: Caller, token: KsefTokenRecord): boolean {
+  const auth = caller.op.authentication;
+  if (auth.kind === 'token') return auth.tokenReference === token.referenceNumber;
+  return subjectKey(token.author) === subjectKey(actingSubject(state, caller.op));
+}
+
+function visibleToken(state: SandboxState, caller: Caller, ref: string): KsefTokenRecord {
   const token = state.ksefTokens.get(ref);
-  if (!token || contextKey(token.context) !== ctxKey) {
+  if (!token || !visible(state, caller, token)) {
     throw ksef.validation([`referenceNumber: token o numerze referencyjnym ${ref} nie został znaleziony.`]);
   }
   return token;
@@ -118,6 +138,7 @@ export function ksefTokenRoutes(state: SandboxState): Router {
         context: caller.context,
         permissions: [...new Set(permissions)],
         description: description!,
+        author: actingSubject(state, caller.op),
         activeFrom: new Date(now.getTime() + state.options.authDelayMs),
       });
       res.status(202).json({ referenceNumber: token.referenceNumber, token: token.token });
@@ -141,7 +162,7 @@ export function ksefTokenRoutes(state: SandboxState): Router {
       const after = state.cursors.decode('tokens', continuationHeader(req));
       const key = (t: KsefTokenRecord) => [-t.dateCreated.getTime(), t.referenceNumber];
       const matching = [...state.ksefTokens.values()]
-        .filter((t) => contextKey(t.context) === caller.contextKey)
+        .filter((t) => visible(state, caller, t))
         .filter((t) => !statuses.length || statuses.includes(tokenStatus(t, now)))
         .filter((t) => description === undefined || t.description.toLowerCase().includes(description.toLowerCase()))
         .filter((t) => author === undefined || t.author.value.includes(author))
@@ -160,17 +181,16 @@ export function ksefTokenRoutes(state: SandboxState): Router {
   router.get(
     '/tokens/:referenceNumber',
     protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller, now }) => {
-      res.json(tokenJson(tokenOfContext(state, String(req.params.referenceNumber), caller.contextKey), now));
+      res.json(tokenJson(visibleToken(state, caller, String(req.params.referenceNumber)), now));
     }),
   );
 
   router.delete(
     '/tokens/:referenceNumber',
     protectedBy(state, 'access', { group: 'other' }, ({ req, res, caller }) => {
-      const token = tokenOfContext(state, String(req.params.referenceNumber), caller.contextKey);
-      // Without CredentialsManage a token-authenticated caller may revoke only the token it used.
-      const own = caller.op.authentication.kind === 'token' && caller.op.authentication.tokenReference === token.referenceNumber;
-      if (!own) requireAnyPermission(caller, ['CredentialsManage']);
+      const token = visibleToken(state, caller, String(req.params.referenceNumber));
+      // Without CredentialsManage a caller may revoke only its own token (the one it signed in with, or one it made).
+      if (!own(state, caller, token)) requireAnyPermission(caller, ['CredentialsManage']);
       token.revoked = true;
       res.status(204).end();
     }),

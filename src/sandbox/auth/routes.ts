@@ -24,7 +24,7 @@ import { rsaOaepDecrypt, sha256Base64 } from '../util/crypto.js';
 import { parseAllowedIps } from '../util/ip.js';
 import { ksefDateTime } from '../util/time.js';
 import { BodyReader } from '../util/validate.js';
-import { readAuthTokenRequest } from './auth-token-request.js';
+import { readAuthTokenRequest, RequestedSubject } from './auth-token-request.js';
 import { CONTEXT_VALUE, IP4, IP4_MASK, IP4_RANGE } from './identifiers.js';
 import { findRegisteredToken, parseTokenShape, tokenStatus } from './ksef-tokens.js';
 import { certificateFault, identifySigner, Signer } from './signer.js';
@@ -101,7 +101,7 @@ function judgeToken(state: SandboxState, keys: KeyStore, encrypted: Buffer, chal
  * The subject a signature authenticates as (sync checks: 21115 for a certificate naming no usable NIP or
  * PESEL, 21117 for a context the subject type cannot enter).
  */
-function signingSubject(signer: Signer, requested: 'certificateSubject' | 'certificateFingerprint', context: ContextIdentifier): SubjectIdentifier {
+function signingSubject(signer: Signer, requested: RequestedSubject, context: ContextIdentifier): SubjectIdentifier {
   const wrongContext = (detail: string) => new KsefError(21117, 'Nieprawidłowy identyfikator podmiotu dla wskazanego typu kontekstu.', [detail]);
   if (context.type === 'PeppolId') throw wrongContext('Sandbox nie obsługuje uwierzytelnienia dostawcy usług Peppol (kontekst PeppolId).');
   if (requested === 'certificateFingerprint') return { type: 'Fingerprint', value: signer.fingerprint };

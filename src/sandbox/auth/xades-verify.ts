@@ -3,7 +3,7 @@ import { DOMParser } from '@xmldom/xmldom';
 import { SignedXml } from 'xml-crypto';
 import { KsefError } from '../http/errors.js';
 import { attributeValue, XmlElement } from '../../xml/tree.js';
-import { AuthTokenRequest, signatureError, XMLDSIG } from './auth-token-request.js';
+import { AuthTokenRequest, descendants, signatureError, XMLDSIG } from './auth-token-request.js';
 
 /**
  * Verification of the XAdES signature on an `AuthTokenRequest` (auth/podpis-xades.md). xml-crypto checks
@@ -79,10 +79,6 @@ const invalidCertificate = (detail: string) => new KsefError(21115, 'Nieprawidł
 const dsig = (el: XmlElement | undefined, local: string) => el?.children.filter((c) => c.local === local && c.ns === XMLDSIG) ?? [];
 const xades = (el: XmlElement | undefined, local: string) => el?.children.filter((c) => c.local === local && c.ns === XADES) ?? [];
 const algorithmOf = (el: XmlElement | undefined) => (el ? attributeValue(el, 'Algorithm') : undefined);
-
-function descendants(el: XmlElement): XmlElement[] {
-  return [el, ...el.children.flatMap(descendants)];
-}
 
 /** An xml-crypto digest class over a node:crypto hash. */
 const digestClass = (uri: string, hash: string) =>

@@ -48,7 +48,8 @@ function certificateSubject(state: SandboxState, caller: Caller): CertificateSub
   return { owner: { type: 'Nip', value: nip }, data: state.options.certificatesWithTokenAuth ? enrollmentData(nip) : undefined };
 }
 
-const ownerOf = (state: SandboxState, caller: Caller) => certificateSubject(state, caller).owner;
+/** The subject whose certificates (and certificate limits) a caller sees. */
+export const certificateOwner = (state: SandboxState, caller: Caller) => certificateSubject(state, caller).owner;
 const owns = (owner: SubjectIdentifier, item: { owner: SubjectIdentifier }) => subjectKey(item.owner) === subjectKey(owner);
 
 const tokenRefusal = (code: 25001 | 25002, detail: string) =>
@@ -88,7 +89,7 @@ export function certificateRoutes(state: SandboxState): Router {
   router.get(
     '/certificates/limits',
     authorized(({ res, caller, now }) => {
-      res.json(certificateLimits(state, ownerOf(state, caller), now));
+      res.json(certificateLimits(state, certificateOwner(state, caller), now));
     }),
   );
 
@@ -149,7 +150,7 @@ export function certificateRoutes(state: SandboxState): Router {
       const ref = String(req.params.referenceNumber);
       if (!REFERENCE_NUMBER.test(ref)) throw ksef.validation(['referenceNumber: must be a 36-character reference number']);
       const enrollment = state.certificateEnrollments.get(ref);
-      if (!enrollment || !owns(ownerOf(state, caller), enrollment)) throw ksef.enrollmentNotFound(ref);
+      if (!enrollment || !owns(certificateOwner(state, caller), enrollment)) throw ksef.enrollmentNotFound(ref);
       if (now.getTime() - enrollment.requestDate.getTime() > ENROLLMENT_RETENTION_MS) throw gone();
       res.json({
         requestDate: ksefDateTime(enrollment.requestDate),
@@ -165,7 +166,7 @@ export function certificateRoutes(state: SandboxState): Router {
       const r = BodyReader.of(req.body);
       const serials = r.stringArray('certificateSerialNumbers', { required: true, min: 1, max: 10, pattern: CERTIFICATE_SERIAL });
       r.done();
-      const owner = ownerOf(state, caller);
+      const owner = certificateOwner(state, caller);
       // Unknown serials and other subjects' certificates are left out (the spec names no error for them).
       const found = [...new Set(serials)].flatMap((serial) => {
         const cert = state.certificates.get(serial);
@@ -195,7 +196,7 @@ export function certificateRoutes(state: SandboxState): Router {
       const status = r.enumOf('status', CERTIFICATE_STATUSES);
       const expiresAfter = r.dateTime('expiresAfter');
       r.done();
-      const owner = ownerOf(state, caller);
+      const owner = certificateOwner(state, caller);
       const matching = [...state.certificates.values()]
         .filter(
           (c) =>
@@ -231,7 +232,7 @@ export function certificateRoutes(state: SandboxState): Router {
         });
       }
       const cert = state.certificates.get(serial);
-      if (!cert || !owns(ownerOf(state, caller), cert)) throw ksef.certificateNotFound(serial);
+      if (!cert || !owns(certificateOwner(state, caller), cert)) throw ksef.certificateNotFound(serial);
       const status = certificateStatus(cert, now);
       if (status !== 'Active') throw ksef.certificateNotRevocable(serial, status);
       cert.revoked = true;

@@ -7,11 +7,14 @@ import { certificateRoutes } from '../certificates/routes.js';
 import { invoiceRoutes } from '../invoices/routes.js';
 import { Fa3SchemaValidator } from '../invoices/xsd.js';
 import { limitRoutes } from '../limits/routes.js';
+import { peppolRoutes } from '../peppol/routes.js';
+import { permissionRoutes } from '../permissions/routes.js';
 import { batchSessionRoutes } from '../sessions/batch.js';
 import { sweep } from '../sessions/lifecycle.js';
 import { onlineSessionRoutes } from '../sessions/online.js';
 import { sessionStatusRoutes } from '../sessions/status.js';
 import { SandboxState } from '../state.js';
+import { testdataRoutes } from '../testdata/routes.js';
 import { ProblemError } from './errors.js';
 import { sendError, sendProblemError, sendTooManyRequests } from './respond.js';
 import { storageRoutes } from './storage.js';
@@ -93,6 +96,9 @@ export function buildApp(state: SandboxState, validator: Fa3SchemaValidator | un
     invoiceRoutes(state),
     limitRoutes(state),
     certificateRoutes(state),
+    permissionRoutes(state),
+    testdataRoutes(state),
+    peppolRoutes(state),
   );
   app.use('/v2', api);
   app.use(notFound(state));

@@ -77,8 +77,8 @@ interface Spec {
   permissions?: readonly Permission[];
 }
 
-function limit(state: SandboxState, call: Call, group: RateLimitGroup, subject: string): boolean {
-  const rejection = state.rateLimiter.admit(group, subject, call.now.getTime());
+function limit(state: SandboxState, call: Call, group: RateLimitGroup, subject: string, context?: string): boolean {
+  const rejection = state.rateLimiter.admit(group, subject, call.now.getTime(), context);
   if (!rejection) return true;
   sendTooManyRequests(state, call.req, call.res, rejection.retryAfterSeconds, rejection.message);
   return false;
@@ -109,7 +109,7 @@ export function protectedBy(
     const caller = await authenticate(state, req, kind, now, ip);
     const call: AuthorizedCall = { req, res, state, now, ip, caller };
     const subject = kind === 'access' ? `${caller.contextKey}|${ip}` : ip;
-    if (!limit(state, call, spec.group, subject)) return;
+    if (!limit(state, call, spec.group, subject, kind === 'access' ? caller.contextKey : undefined)) return;
     if (spec.permissions) requireAnyPermission(caller, spec.permissions);
     await handler(call);
   };

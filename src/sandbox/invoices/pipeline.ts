@@ -1,4 +1,5 @@
 import { ContextIdentifier, contextNip, InvoiceFacts, InvoiceRecord, InvoiceStatus, InvoicingMode } from '../model.js';
+import { MB, SessionLimits } from '../limits/session-limits.js';
 import { SandboxState } from '../state.js';
 import { sha256Base64 } from '../util/crypto.js';
 import { warsawDay } from '../util/time.js';
@@ -9,13 +10,9 @@ import { Fa3SchemaValidator } from './xsd.js';
  * What happens to one invoice file after it was received (online or from a batch package): file checks,
  * XML checks, permissions, then acceptance with a KSeF number or a failure status with details.
  *
- * Size limits (PROTOCOL.md §11: 1 000 000 B, 3 000 000 B with Zalacznik) are reported as status 430
- * "Błąd weryfikacji pliku faktury" — KSeF documents the limit but not the status code for breaking it.
+ * Size limits (the session's, PROTOCOL.md §11: 1 000 000 B, 3 000 000 B with Zalacznik) are reported as
+ * status 430 "Błąd weryfikacji pliku faktury" — KSeF documents the limit but not the status code for breaking it.
  */
-
-export const MAX_INVOICE_BYTES = 1_000_000;
-export const MAX_INVOICE_WITH_ATTACHMENT_BYTES = 3_000_000;
-export const MAX_INVOICES_PER_SESSION = 10_000;
 
 export const INVOICE_STATUS = {
   received: (): InvoiceStatus => ({ code: 100, description: 'Faktura przyjęta do dalszego przetwarzania' }),
@@ -40,6 +37,7 @@ export interface ExaminationContext {
   issuer: ContextIdentifier;
   /** Batch sessions of NIPs with attachments enabled, and online technical corrections. */
   attachmentsAllowed: boolean;
+  limits: SessionLimits;
 }
 
 /** Every check short of the duplicate test (which must run atomically with acceptance). */
@@ -56,14 +54,18 @@ export async function examineInvoice(
   if (sha256Base64(content) !== inv.invoiceHash) {
     return { ok: false, status: INVOICE_STATUS.fileInvalid(['Skrót treści nie zgadza się z invoiceHash.']) };
   }
-  if (content.length > MAX_INVOICE_WITH_ATTACHMENT_BYTES) {
-    return { ok: false, status: INVOICE_STATUS.fileInvalid([`Przekroczono dopuszczalny rozmiar faktury z załącznikiem (${MAX_INVOICE_WITH_ATTACHMENT_BYTES} B).`]) };
+  const maxBytes = ctx.limits.maxInvoiceSizeInMB * MB;
+  const maxWithAttachmentBytes = ctx.limits.maxInvoiceWithAttachmentSizeInMB * MB;
+  if (content.length > Math.max(maxBytes, maxWithAttachmentBytes)) {
+    return { ok: false, status: INVOICE_STATUS.fileInvalid([`Przekroczono dopuszczalny rozmiar faktury z załącznikiem (${maxWithAttachmentBytes} B).`]) };
   }
   const reading = readFa3(content);
   if (!reading.ok) return { ok: false, status: INVOICE_STATUS.semanticsInvalid(reading.details), invoiceNumber: reading.invoiceNumber };
   const facts = reading.facts;
-  if (content.length > MAX_INVOICE_BYTES && !facts.hasAttachment) {
-    return { ok: false, status: INVOICE_STATUS.fileInvalid([`Przekroczono dopuszczalny rozmiar faktury (${MAX_INVOICE_BYTES} B).`]), invoiceNumber: facts.invoiceNumber };
+  const limit = facts.hasAttachment ? maxWithAttachmentBytes : maxBytes;
+  if (content.length > limit) {
+    const what = facts.hasAttachment ? 'faktury z załącznikiem' : 'faktury';
+    return { ok: false, status: INVOICE_STATUS.fileInvalid([`Przekroczono dopuszczalny rozmiar ${what} (${limit} B).`]), invoiceNumber: facts.invoiceNumber };
   }
   if (validator) {
     const problems = await validator.validate(content);

@@ -49,6 +49,8 @@ export function validateRateLimitTable(table: unknown): RateLimitTable {
 export class RateLimiter {
   private setting: RateLimitSetting = 'off';
   private readonly history = new Map<string, number[]>();
+  /** Limits of single contexts (`POST /testdata/rate-limits`), by contextKey, in force over the setting. */
+  private readonly contextTables = new Map<string, RateLimitTable>();
 
   constructor(setting: RateLimitSetting) {
     this.configure(setting);
@@ -63,8 +65,20 @@ export class RateLimiter {
     return typeof this.setting === 'string' ? this.setting : 'custom';
   }
 
-  /** The limits in force (empty values = unlimited). */
-  table(): RateLimitTable {
+  /** A context's own limits; undefined restores the common ones. */
+  setContextTable(context: string, table: RateLimitTable | undefined): void {
+    if (table) this.contextTables.set(context, validateRateLimitTable(table));
+    else this.contextTables.delete(context);
+  }
+
+  clearContextTables(): void {
+    this.contextTables.clear();
+  }
+
+  /** The limits in force, for a context when given (empty values = unlimited). */
+  table(context?: string): RateLimitTable {
+    const own = context === undefined ? undefined : this.contextTables.get(context);
+    if (own) return own;
     if (this.setting === 'off') return {};
     if (this.setting === 'published') return PUBLISHED_RATE_LIMITS;
     return this.setting;
@@ -74,9 +88,9 @@ export class RateLimiter {
     this.history.clear();
   }
 
-  /** Admits (and counts) a request or says how long to wait. */
-  admit(group: RateLimitGroup, subject: string, nowMs: number): RateLimitRejection | undefined {
-    const limits = this.table()[group];
+  /** Admits (and counts) a request or says how long to wait; `context` picks that context's own limits. */
+  admit(group: RateLimitGroup, subject: string, nowMs: number, context?: string): RateLimitRejection | undefined {
+    const limits = this.table(context)[group];
     if (!limits) return undefined;
     const active = WINDOWS.filter((w) => limits[w.key] !== undefined);
     if (!active.length) return undefined;

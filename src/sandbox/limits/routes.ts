@@ -1,12 +1,12 @@
 import { Router } from 'express';
-import { open, protectedBy } from '../http/endpoint.js';
-import { MAX_INVOICE_BYTES, MAX_INVOICE_WITH_ATTACHMENT_BYTES, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { certificateOwner } from '../certificates/routes.js';
+import { subjectCertificateLimits } from '../certificates/issuing.js';
+import { protectedBy } from '../http/endpoint.js';
 import { RATE_LIMIT_GROUPS } from '../options.js';
 import { SandboxState } from '../state.js';
-import { NIP } from '../util/ids.js';
-import { BodyReader } from '../util/validate.js';
+import { sessionLimits } from './session-limits.js';
 
-/** `GET /rate-limits`, `GET /limits/context` and the TEST-only attachment switch `POST /testdata/attachment[/revoke]`. */
+/** `GET /rate-limits`, `GET /limits/context` and `GET /limits/subject`: what applies to the caller's context and subject. */
 
 /** What `GET /rate-limits` reports for a window that is not limited (limits off or left out of a custom table). */
 const UNLIMITED = 1_000_000;
@@ -16,8 +16,8 @@ export function limitRoutes(state: SandboxState): Router {
 
   router.get(
     '/rate-limits',
-    protectedBy(state, 'access', { group: 'other' }, ({ res }) => {
-      const table = state.rateLimiter.table();
+    protectedBy(state, 'access', { group: 'other' }, ({ res, caller }) => {
+      const table = state.rateLimiter.table(caller.contextKey);
       const effective = Object.fromEntries(
         RATE_LIMIT_GROUPS.filter((g) => g !== 'auth').map((g) => [
           g,
@@ -34,29 +34,18 @@ export function limitRoutes(state: SandboxState): Router {
 
   router.get(
     '/limits/context',
-    protectedBy(state, 'access', { group: 'other' }, ({ res }) => {
-      const limits = {
-        maxInvoiceSizeInMB: MAX_INVOICE_BYTES / 1_000_000,
-        maxInvoiceWithAttachmentSizeInMB: MAX_INVOICE_WITH_ATTACHMENT_BYTES / 1_000_000,
-        maxInvoices: MAX_INVOICES_PER_SESSION,
-      };
-      res.json({ onlineSession: limits, batchSession: limits });
+    protectedBy(state, 'access', { group: 'other' }, ({ res, caller }) => {
+      res.json({ onlineSession: sessionLimits(state, caller.context, 'onlineSession'), batchSession: sessionLimits(state, caller.context, 'batchSession') });
     }),
   );
 
-  const attachmentSwitch = (enabled: boolean) =>
-    open(state, { group: 'other' }, ({ req, res }) => {
-      const r = BodyReader.of(req.body);
-      const nip = r.string('nip', { required: true, pattern: NIP });
-      if (!enabled) r.string('expectedEndDate', { pattern: /^\d{4}-\d{2}-\d{2}$/ });
-      r.done();
-      if (enabled) state.attachmentNips.add(nip!);
-      else state.attachmentNips.delete(nip!);
-      res.status(200).end();
-    });
-
-  router.post('/testdata/attachment', attachmentSwitch(true));
-  router.post('/testdata/attachment/revoke', attachmentSwitch(false));
+  router.get(
+    '/limits/subject',
+    protectedBy(state, 'access', { group: 'other' }, ({ res, caller }) => {
+      const limits = subjectCertificateLimits(state, certificateOwner(state, caller));
+      res.json({ enrollment: { maxEnrollments: limits.maxEnrollments }, certificate: { maxCertificates: limits.maxCertificates } });
+    }),
+  );
 
   return router;
 }

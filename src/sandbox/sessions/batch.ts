@@ -3,8 +3,10 @@ import { gunzipSync, unzipSync } from 'fflate';
 import { protectedBy } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
 import { presign } from '../http/presigned.js';
-import { examineInvoice, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { examineInvoice, indexByHash, INVOICE_STATUS } from '../invoices/pipeline.js';
 import { Fa3SchemaValidator } from '../invoices/xsd.js';
+import { mayAttach } from '../limits/attachments.js';
+import { sessionLimits } from '../limits/session-limits.js';
 import { BatchPart, InvoiceRecord, Session } from '../model.js';
 import { SandboxState } from '../state.js';
 import { aesDecrypt, sha256Base64 } from '../util/crypto.js';
@@ -92,8 +94,9 @@ async function processPackage(state: SandboxState, validator: Fa3SchemaValidator
   } catch (err) {
     return fail(BATCH_STATUS.decompressionFailed([`Nie udało się rozpakować archiwum ${batch.compressionType}: ${(err as Error).message}`]));
   }
-  if (entries.length > MAX_INVOICES_PER_SESSION) {
-    return fail(BATCH_STATUS.tooManyInvoices([`Paczka zawiera ${entries.length} faktur; limit to ${MAX_INVOICES_PER_SESSION}.`]));
+  const { maxInvoices } = sessionLimits(state, session.context, 'batchSession');
+  if (entries.length > maxInvoices) {
+    return fail(BATCH_STATUS.tooManyInvoices([`Paczka zawiera ${entries.length} faktur; limit to ${maxInvoices}.`]));
   }
 
   const now = state.now();
@@ -121,9 +124,10 @@ async function processPackage(state: SandboxState, validator: Fa3SchemaValidator
   });
   session.pending = invoices.length;
   session.dateUpdated = now;
-  const attachmentsAllowed = state.attachmentNips.has(session.context.value.split('-')[0]);
+  const attachmentsAllowed = mayAttach(state, session.context.value.split('-')[0], state.now());
+  const limits = sessionLimits(state, session.context, 'batchSession');
   const exams = await Promise.all(
-    invoices.map((inv) => examineInvoice(state, validator, inv, inv.content!, { issuer: session.context, attachmentsAllowed })),
+    invoices.map((inv) => examineInvoice(state, validator, inv, inv.content!, { issuer: session.context, attachmentsAllowed, limits })),
   );
   // Judged in package order, so of two equal invoices in one package the first is accepted.
   invoices.forEach((inv, i) => settleInvoice(state, inv, exams[i]));

@@ -1,8 +1,10 @@
 import { Router } from 'express';
 import { protectedBy } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
-import { examineInvoice, Examination, indexByHash, INVOICE_STATUS, MAX_INVOICES_PER_SESSION } from '../invoices/pipeline.js';
+import { examineInvoice, Examination, indexByHash, INVOICE_STATUS } from '../invoices/pipeline.js';
 import { Fa3SchemaValidator } from '../invoices/xsd.js';
+import { mayAttach } from '../limits/attachments.js';
+import { sessionLimits } from '../limits/session-limits.js';
 import { InvoiceRecord, Session } from '../model.js';
 import { SandboxState } from '../state.js';
 import { aesDecrypt, sha256Base64 } from '../util/crypto.js';
@@ -36,7 +38,8 @@ async function examineOnline(state: SandboxState, validator: Fa3SchemaValidator 
   inv.content = content;
   return examineInvoice(state, validator, inv, content, {
     issuer: session.context,
-    attachmentsAllowed: inv.hashOfCorrectedInvoice !== undefined && state.attachmentNips.has(session.context.value.split('-')[0]),
+    attachmentsAllowed: inv.hashOfCorrectedInvoice !== undefined && mayAttach(state, session.context.value.split('-')[0], state.now()),
+    limits: sessionLimits(state, session.context, 'onlineSession'),
   });
 }
 
@@ -90,7 +93,8 @@ export function onlineSessionRoutes(state: SandboxState, validator: Fa3SchemaVal
 
       const session = findSession(state, caller, String(req.params.referenceNumber), 'Online');
       if (session.status.code !== 100) throw ksef.sessionStatus(session.status.code, 'wysyłkę faktur');
-      if (session.invoices.length >= MAX_INVOICES_PER_SESSION) throw ksef.invoiceLimit(session.referenceNumber, MAX_INVOICES_PER_SESSION);
+      const { maxInvoices } = sessionLimits(state, session.context, 'onlineSession');
+      if (session.invoices.length >= maxInvoices) throw ksef.invoiceLimit(session.referenceNumber, maxInvoices);
       if (content!.length !== encryptedSize) throw ksef.fileSize();
       if (sha256Base64(content!) !== encryptedHash!.toString('base64')) throw ksef.fileHash();
       const correctedHash = corrected?.toString('base64');

@@ -22,7 +22,7 @@ export function crc8(text: string): number {
 export const crc8Hex = (text: string) => crc8(text).toString(16).toUpperCase().padStart(2, '0');
 
 /** Type codes seen in KSeF reference numbers. */
-export type ReferenceType = 'CR' | 'AU' | 'SO' | 'SB' | 'EE' | 'EU' | 'EH' | 'EC';
+export type ReferenceType = 'CR' | 'AU' | 'SO' | 'SB' | 'EE' | 'EU' | 'EH' | 'EC' | 'EG';
 
 export const REFERENCE_NUMBER = /^\d{8}-[0-9A-Z]{2}-[0-9A-F]{10}-[0-9A-F]{10}-[0-9A-F]{2}$/;
 
@@ -32,6 +32,29 @@ export const KSEF_NUMBER =
 
 export const NIP = /^[1-9]((\d[1-9])|([1-9]\d))\d{7}$/;
 export const INTERNAL_ID = /^[1-9]((\d[1-9])|([1-9]\d))\d{7}-\d{5}$/;
+/** open-api.json's Pesel: the month field carries the century (+20, +40, +60, +80). */
+export const PESEL = /^\d{2}(?:0[1-9]|1[0-2]|2[1-9]|3[0-2]|4[1-9]|5[0-2]|6[1-9]|7[0-2]|8[1-9]|9[0-2])\d{7}$/;
+/** A certificate fingerprint: SHA-256, 64 hex digits (compared case-insensitively). */
+export const FINGERPRINT = /^[0-9A-Fa-f]{64}$/;
+
+/**
+ * The check digit of an InternalId (uprawnienia.md): the 5th digit of the suffix is the sum of the 14
+ * preceding digits weighted 1, 3, 1, 3… modulo 10.
+ */
+export function internalIdChecksumValid(internalId: string): boolean {
+  const digits = internalId.replace('-', '');
+  const sum = [...digits.slice(0, 14)].reduce((acc, d, i) => acc + Number(d) * (i % 2 ? 3 : 1), 0);
+  return sum % 10 === Number(digits[14]);
+}
+
+/** A random (version 4) UUID from 16 bytes: the form of KSeF's permission ids. */
+export function uuidFrom(random16: Buffer): string {
+  const b = Buffer.from(random16);
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = b.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** KSeF certificate serial numbers: 8 bytes in upper-case hex (e.g. `01F20A5D352AE590`, PROTOCOL.md §10). */
 export const CERTIFICATE_SERIAL = /^[0-9A-F]{16}$/;

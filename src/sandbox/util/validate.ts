@@ -64,11 +64,13 @@ export class BodyReader {
     return v;
   }
 
-  enumOf<T extends string>(key: string, values: readonly T[], rules: Presence = {}): T | undefined {
+  /** One of `values`; `caseInsensitive` also takes other spellings (the test-data docs write `nip`), answering the canonical one. */
+  enumOf<T extends string>(key: string, values: readonly T[], rules: Presence & { caseInsensitive?: boolean } = {}): T | undefined {
     const v = this.present(key, rules);
     if (v === undefined) return undefined;
-    if (typeof v !== 'string' || !values.includes(v as T)) return void this.fail(key, `must be one of ${values.join(', ')}`);
-    return v as T;
+    const found = typeof v === 'string' ? values.find((value) => value === v || (rules.caseInsensitive && value.toLowerCase() === v.toLowerCase())) : undefined;
+    if (found === undefined) return void this.fail(key, `must be one of ${values.join(', ')}`);
+    return found;
   }
 
   int(key: string, rules: NumberRules = {}): number | undefined {
@@ -145,11 +147,12 @@ export class BodyReader {
     return v;
   }
 
-  enumArray<T extends string>(key: string, values: readonly T[], rules: Presence & { max?: number } = {}): T[] | undefined {
+  enumArray<T extends string>(key: string, values: readonly T[], rules: Presence & { min?: number; max?: number; unique?: boolean } = {}): T[] | undefined {
     const items = this.array(key, rules);
     if (!items) return undefined;
     const bad = items.filter((i) => typeof i !== 'string' || !values.includes(i as T));
     if (bad.length) return void this.fail(key, `items must be one of ${values.join(', ')}`);
+    if (rules.unique && new Set(items).size !== items.length) return void this.fail(key, 'must not repeat values');
     return items as T[];
   }
 
