@@ -501,10 +501,30 @@ export interface paths {
         /** What KSeF credentials are configured (admin only; secrets are never returned) */
         get: operations["getCredentials"];
         /**
-         * Store KSeF credentials - KSeF token, context NIP, offline certificate (admin only)
+         * Store KSeF credentials - KSeF token, authentication certificate, context NIP, offline certificate (admin only)
          * @description Fields left out keep their stored value. Secrets are stored encrypted and never returned.
          */
         put: operations["putCredentials"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ksef/{environment}/permissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the stored KSeF credentials may do in their context (read-only; signs in to KSeF)
+         * @description Signs in with the stored credentials (see `authenticationMethod` of the credentials) and reads from KSeF what they may do in the context of `contextNip`. Credentials without any permission there fail to sign in: 422 `ksef_authentication_failed` saying so.
+         */
+        get: operations["getKsefPermissions"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -745,6 +765,15 @@ export interface components {
             message: string;
             details?: components["schemas"]["ErrorDetail"][];
             ksef?: components["schemas"]["KsefErrorInfo"];
+            ksefPermissions?: components["schemas"]["KsefMissingPermission"];
+        };
+        /** @description KSeF's 403 `missing-permissions`, in the context of `contextNip`. */
+        KsefMissingPermission: {
+            /** @description Any one of these would have done. */
+            requiredAnyOf: string[];
+            /** @description What the signed-in credentials hold there. */
+            present: string[];
+            contextNip: string;
         };
         ErrorDetail: {
             /** @example body.invoiceXml */
@@ -1672,12 +1701,36 @@ export interface components {
          * @enum {string}
          */
         OfflineMode: "offline" | "awaryjny";
+        /** @description Fields left out keep their stored value; `null` removes a stored KSeF token or authentication certificate. ksef-proxy signs in with one of them: `preferredAuthentication` when that one is stored, else the certificate (its permissions follow KSeF's grants, a token's were fixed when it was made), else the token. The summary's `authenticationMethod` says which. */
         CredentialsRequest: {
-            /** @description The KSeF token (write-only; stored encrypted). */
-            ksefToken?: string;
+            /** @description The KSeF token (write-only; stored encrypted). `null` removes it. */
+            ksefToken?: string | null;
+            /** @description The NIP whose KSeF context ksef-proxy signs in to and acts in: the company's own (the default), or, for an accounting office, a client's that granted the credentials' holder permissions (InvoiceWrite to send, InvoiceRead to read and sync). */
             contextNip?: components["schemas"]["Nip"];
             offlineCertificate?: components["schemas"]["OfflineCertificateInput"];
+            authenticationCertificate?: components["schemas"]["AuthenticationCertificateInput"];
+            /**
+             * @description Which credential signs in when both are stored; `null` (the default) - the certificate.
+             * @enum {string|null}
+             */
+            preferredAuthentication?: "ksefToken" | "certificate" | null;
         };
+        /** @description A certificate ksef-proxy signs its sign-ins with (XAdES, PROTOCOL.md §2.6): a qualified seal or signature, a KSeF `Authentication` certificate, or on KSeF TEST a self-signed equivalent (organizationIdentifier `VATPL-{nip}`, serialNumber `TINPL-{nip}` or `PNOPL-{pesel}`). Either `certificatePem` with `privateKeyPem`, or `pkcs12Base64` with `password`. RSA keys of at least 2048 bits or EC keys (P-256, P-384, P-521); the private key is stored encrypted and never returned. `null` removes the stored certificate. */
+        AuthenticationCertificateInput: {
+            certificatePem?: string;
+            /** @description Unencrypted PEM (PKCS#8, PKCS#1 or SEC 1). */
+            privateKeyPem?: string;
+            /** @description A PKCS#12 (.p12 / .pfx) file, Base64; its private key and that key's certificate are used. */
+            pkcs12Base64?: string;
+            /** @description The PKCS#12 password. */
+            password?: string;
+            /**
+             * @description How KSeF identifies the holder: `certificateSubject` - the NIP or PESEL the certificate names; `certificateFingerprint` - its SHA-256 (for certificates naming neither; permissions are then granted to the fingerprint).
+             * @default certificateSubject
+             * @enum {string}
+             */
+            subjectIdentifierType: "certificateSubject" | "certificateFingerprint";
+        } | null;
         OfflineCertificateInput: {
             certificatePem: string;
             privateKeyPem: string;
@@ -1687,6 +1740,70 @@ export interface components {
             contextNip: string;
             ksefTokenConfigured: boolean;
             offlineCertificate: components["schemas"]["OfflineCertificateSummary"] | null;
+            authenticationCertificate: components["schemas"]["AuthenticationCertificateSummary"] | null;
+            /** @enum {string|null} */
+            preferredAuthentication: "ksefToken" | "certificate" | null;
+            /**
+             * @description What ksef-proxy signs in to KSeF with; `null` - nothing is stored that could.
+             * @enum {string|null}
+             */
+            authenticationMethod: "ksefToken" | "certificate" | null;
+        };
+        AuthenticationCertificateSummary: {
+            serialNumber: string;
+            subject: string;
+            validFrom: components["schemas"]["FormattedDateTime"];
+            validTo: components["schemas"]["FormattedDateTime"];
+            /** @description SHA-256 of the certificate (DER), upper-case hex: KSeF's `Fingerprint` identifier. */
+            fingerprint: string;
+            /** @description The NIP or PESEL the certificate names; `null` - neither. */
+            identifier: components["schemas"]["KsefIdentifier"] | null;
+            /** @enum {string} */
+            subjectIdentifierType: "certificateSubject" | "certificateFingerprint";
+        } | null;
+        KsefIdentifier: {
+            /** @example Nip */
+            type: string;
+            /** @example 5265877635 */
+            value: string;
+        } | null;
+        /** @description What the stored credentials may do in their KSeF context, as KSeF says after signing in. A KSeF token holds the permissions it was made with; a certificate's holder holds the Owner's set when it names the context's NIP (every permission but VatUeManage; EnforcementOperations only with a role), plus every active grant to it that reaches the context. */
+        KsefPermissions: {
+            environment: components["schemas"]["Environment"];
+            contextNip: string;
+            /** @enum {string} */
+            authenticationMethod: "ksefToken" | "certificate";
+            /** @description Who signed in - the certificate's NIP, PESEL or fingerprint; for a token, the subject that made it. */
+            subject: components["schemas"]["KsefIdentifier"] | null;
+            /** @description The credentials are the context's Owner. */
+            owner: boolean;
+            permissions: string[];
+            /** @description Holds InvoiceWrite (or PefInvoiceWrite / EnforcementOperations). */
+            canSendInvoices: boolean;
+            /** @description Holds InvoiceRead (reading, sync, exports). */
+            canReadInvoices: boolean;
+            /** @description The active grants to the certificate's holder that reach the context (empty for a token). */
+            grants: components["schemas"]["KsefPermissionGrant"][];
+            ksefToken: {
+                referenceNumber: string;
+                /** @example Active */
+                status: string;
+            } | null;
+        };
+        KsefPermissionGrant: {
+            id: string;
+            /** @example InvoiceRead */
+            permission: string;
+            description: string;
+            startDate: components["schemas"]["FormattedDateTime"];
+            canDelegate: boolean;
+            /** @description The context that granted it (an intermediary, for an indirect grant). */
+            grantedBy: components["schemas"]["KsefIdentifier"] | null;
+            /** @description An indirect grant's target (a NIP, or AllPartners with a null value). */
+            target: {
+                type: string;
+                value: string | null;
+            } | null;
         };
         OfflineCertificateSummary: {
             serialNumber: string;
@@ -2013,7 +2130,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
-        /** @description The user's role may not do this. */
+        /** @description The user's role may not do this (`forbidden`), or KSeF refused because the stored credentials lack a permission in their context (`ksef_permission_missing`: `ksefPermissions` names what was needed and what they hold; nothing was done, and an invoice stays queued until the permission is granted). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -3067,6 +3184,38 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getKsefPermissions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The KSeF environment. */
+                environment: components["parameters"]["Environment"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The permissions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KsefPermissions"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["KsefRejected"];
+            429: components["responses"]["TooManyRequests"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
         };
     };
     getConfigValue: {

@@ -31,6 +31,7 @@ export const operationIds = [
   'setOutageSimulation',
   'getCredentials',
   'putCredentials',
+  'getKsefPermissions',
   'getConfigValue',
   'putConfigValue',
   'listUsers',
@@ -130,8 +131,10 @@ export interface OperationHandlers<Ctx> {
   setOutageSimulation: OperationHandler<'setOutageSimulation', Ctx>;
   /** GET /ksef/{environment}/credentials — What KSeF credentials are configured (admin only; secrets are never returned) */
   getCredentials: OperationHandler<'getCredentials', Ctx>;
-  /** PUT /ksef/{environment}/credentials — Store KSeF credentials - KSeF token, context NIP, offline certificate (admin only) */
+  /** PUT /ksef/{environment}/credentials — Store KSeF credentials - KSeF token, authentication certificate, context NIP, offline certificate (admin only) */
   putCredentials: OperationHandler<'putCredentials', Ctx>;
+  /** GET /ksef/{environment}/permissions — What the stored KSeF credentials may do in their context (read-only; signs in to KSeF) */
+  getKsefPermissions: OperationHandler<'getKsefPermissions', Ctx>;
   /** GET /admin/config/{key} — Read a setting of the admin's company (admin only) */
   getConfigValue: OperationHandler<'getConfigValue', Ctx>;
   /** PUT /admin/config/{key} — Change a setting of the admin's company (admin only; validated before saving, effective on the next request; other companies are not affected) */

@@ -56,6 +56,19 @@ export interface KsefCredentialsTable {
   offline_certificate_subject: string | null;
   offline_certificate_valid_from: Date | null;
   offline_certificate_valid_to: Date | null;
+  /** The XAdES sign-in certificate; its private key sealed like the token. */
+  auth_certificate_pem: string | null;
+  auth_private_key_enc: Buffer | null;
+  auth_certificate_serial: string | null;
+  auth_certificate_subject: string | null;
+  auth_certificate_valid_from: Date | null;
+  auth_certificate_valid_to: Date | null;
+  auth_certificate_fingerprint: string | null;
+  auth_certificate_identifier_type: 'Nip' | 'Pesel' | null;
+  auth_certificate_identifier: string | null;
+  auth_subject_identifier_type: 'certificateSubject' | 'certificateFingerprint' | null;
+  /** Which of a stored token and certificate signs in; null: the certificate when one is stored. */
+  preferred_authentication: 'ksefToken' | 'certificate' | null;
   access_token_enc: Buffer | null;
   access_token_valid_until: Date | null;
   refresh_token_enc: Buffer | null;

@@ -8,6 +8,7 @@ import {
   KsefNotConfiguredError,
   KsefOfflineModeError,
   KsefOutageSimulatedError,
+  KsefPermissionDeniedError,
   KsefRateLimitedError,
   KsefRejectedError,
   KsefServerError,
@@ -28,7 +29,7 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: ErrorDetail[],
-    readonly extra?: { ksef?: ErrorBody['ksef']; headers?: Record<string, string> },
+    readonly extra?: { ksef?: ErrorBody['ksef']; ksefPermissions?: ErrorBody['ksefPermissions']; headers?: Record<string, string> },
   ) {
     super(message);
   }
@@ -40,6 +41,7 @@ export class ApiError extends Error {
         message: this.message,
         ...(this.details?.length ? { details: this.details } : {}),
         ...(this.extra?.ksef ? { ksef: this.extra.ksef } : {}),
+        ...(this.extra?.ksefPermissions ? { ksefPermissions: this.extra.ksefPermissions } : {}),
       },
     };
   }
@@ -66,12 +68,17 @@ function fromKsef(err: KsefError): ApiError {
     return new ApiError(422, 'ksef_rejected', `${err.message} Fix the invoice and send it again.`, undefined, { ksef: err.status });
   }
   if (err instanceof KsefAuthenticationError) return new ApiError(422, 'ksef_authentication_failed', err.message, undefined, { ksef: err.status });
+  if (err instanceof KsefPermissionDeniedError) {
+    return new ApiError(403, 'ksef_permission_missing', err.message, undefined, {
+      ksefPermissions: { requiredAnyOf: err.requiredAnyOf, present: err.present, contextNip: err.signIn?.contextNip ?? '' },
+    });
+  }
   if (err instanceof KsefRejectedError) {
     const first = err.entries[0];
     const ksef = first ? { code: first.code, description: first.description, ...(first.details ? { details: first.details } : {}) } : undefined;
     if (err.entries.some((e) => NOT_FOUND_CODES.has(e.code))) return new ApiError(404, 'not_found', `${err.message} Check the reference or KSeF number.`, undefined, { ksef });
     if (err.httpStatus === 401 || err.httpStatus === 403) {
-      return new ApiError(422, 'ksef_access_denied', `${err.message} Check that the stored KSeF token has the permissions this needs.`, undefined, { ksef });
+      return new ApiError(422, 'ksef_access_denied', `${err.message} Check what the stored credentials may do: GET /ksef/${err.environment}/permissions.`, undefined, { ksef });
     }
     return new ApiError(422, 'ksef_rejected', err.message, undefined, { ksef });
   }

@@ -80,13 +80,75 @@ export class KsefDuplicateInvoiceError extends KsefError {
 /** The company has not stored what this call needs (e.g. a KSeF token). */
 export class KsefNotConfiguredError extends KsefError {}
 
-/** The KSeF token was refused during authentication (auth status ≥ 400). */
+/** How ksef-proxy signs in to KSeF, and with which context (for the messages). */
+export interface SignIn {
+  method: 'ksefToken' | 'certificate';
+  contextNip: string;
+  /** The certificate's NIP/PESEL or fingerprint, when a certificate signs in. */
+  subject?: string;
+}
+
+const credentialName = (signIn: SignIn) => (signIn.method === 'ksefToken' ? 'the stored KSeF token' : `the stored authentication certificate (${signIn.subject})`);
+
+/** KSeF refused to authenticate (auth status ≥ 400): 415 no permission in the context, 460 the certificate, 450 the token. */
 export class KsefAuthenticationError extends KsefError {
-  constructor(environment: KsefEnvironmentName, readonly status: KsefErrorEntry) {
-    super(
-      environment,
-      `KSeF refused to authenticate with the stored KSeF token: ${status.code} ${status.description}` +
-        `${status.details?.length ? ` (${status.details.join('; ')})` : ''}. Check it with PUT /ksef/${environment}/credentials.`,
+  constructor(
+    environment: KsefEnvironmentName,
+    readonly status: KsefErrorEntry,
+    readonly signIn: SignIn,
+  ) {
+    super(environment, authenticationMessage(environment, status, signIn));
+  }
+}
+
+function authenticationMessage(environment: KsefEnvironmentName, status: KsefErrorEntry, signIn: SignIn): string {
+  const said = `${status.code} ${status.description}${status.details?.length ? ` (${status.details.join('; ')})` : ''}`;
+  const who = credentialName(signIn);
+  const fix = `PUT /ksef/${environment}/credentials`;
+  if (status.code === 415) {
+    return (
+      `KSeF refused to sign in with ${who}: it holds no permission in the context of NIP ${signIn.contextNip} (${said}). ` +
+      `The owner of NIP ${signIn.contextNip} must grant it one (InvoiceWrite to send, InvoiceRead to read and sync), or set contextNip to the NIP it may act for (${fix}).`
+    );
+  }
+  if (status.code === 460) return `KSeF refused the authentication certificate: ${said}. Store a valid one with ${fix}.`;
+  return `KSeF refused to authenticate with ${who} in the context of NIP ${signIn.contextNip}: ${said}. Check it with ${fix}.`;
+}
+
+/**
+ * KSeF answered 403 `missing-permissions`: the signed-in credentials hold none of the permissions the call
+ * accepts (`requiredAnyOf`); `present` is what they hold. Nothing was done.
+ */
+export class KsefPermissionDeniedError extends KsefRejectedError {
+  /** Who was refused, in which context (see refused). */
+  signIn?: SignIn;
+
+  constructor(
+    environment: KsefEnvironmentName,
+    entries: KsefErrorEntry[],
+    readonly requiredAnyOf: string[],
+    readonly present: string[],
+  ) {
+    super(environment, 403, entries);
+    this.message = this.describe();
+  }
+
+  /** Names who was refused where; the client calls it, as the transport knows only the call. */
+  refused(signIn: SignIn): void {
+    this.signIn = signIn;
+    this.message = this.describe();
+  }
+
+  private describe(): string {
+    const signIn = this.signIn;
+    const who = signIn ? `${credentialName(signIn)} lacks` : 'the signed-in credentials lack';
+    const where = signIn ? ` in the context of NIP ${signIn.contextNip}` : ' in their context';
+    const held = this.present.length ? this.present.join(', ') : 'none that counts here';
+    const grantor = signIn ? `The owner of NIP ${signIn.contextNip}` : "The context's owner";
+    return (
+      `KSeF refused: ${who} the permission ${this.requiredAnyOf.join(' or ')}${where} (held: ${held}). ` +
+      `${grantor} must grant ${this.requiredAnyOf[0] ?? 'it'}, or store credentials that hold it with PUT /ksef/${this.environment}/credentials; ` +
+      `GET /ksef/${this.environment}/permissions shows what the stored ones hold.`
     );
   }
 }

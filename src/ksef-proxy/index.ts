@@ -19,7 +19,8 @@ import { BatchOutbox } from './sending/batch-outbox.js';
 import { BulkBatches, type BulkInvoice, type BulkProgress, type BulkSubmission } from './sending/bulk.js';
 import { Availability, type EnvironmentState } from './transport/availability.js';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline.js';
-import type { OfflineCertificateInput } from './credentials/credentials.js';
+import type { CredentialsInput } from './credentials/credentials.js';
+import { credentialPermissions, type KsefPermissionsView } from './permissions/permissions.js';
 import { invoiceLinks } from './sync/relations.js';
 import { listRegister, type RegisterFilter } from './sync/register.js';
 import { InvoiceSync, SyncSchedule } from './sync/sync.js';
@@ -34,7 +35,9 @@ export type { KsefStatusInfo, SessionInvoice } from './transport/api.js';
 export type { CredentialsSummary } from './credentials/credentials.js';
 export type { OfflineFilter, OfflineRow } from './offline/offline.js';
 export { OfflineCertificateError } from './credentials/offline-certificate.js';
-export { KsefTokenContextError } from './credentials/credentials.js';
+export { CredentialsInputError, KsefTokenContextError } from './credentials/credentials.js';
+export { AuthCertificateError } from './credentials/auth-certificate.js';
+export type { KsefPermissionsView } from './permissions/permissions.js';
 export type { SyncSettings, SyncState, SyncSubjectState } from './sync/sync.js';
 export type { InvoiceLinks } from './sync/relations.js';
 export type { KsefCall, KsefCallObserver, KsefEndpointGroup } from './transport/http.js';
@@ -165,11 +168,16 @@ export class KsefProxy {
     companyId: string,
     companyNip: string,
     environment: KsefEnvironmentName,
-    input: { ksefToken?: string; contextNip?: string; offlineCertificate?: OfflineCertificateInput },
+    input: CredentialsInput,
   ): Promise<CredentialsSummary> {
     await this.credentials.put(companyId, environment, input, companyNip);
     this.tokens.forget(companyId, environment);
     return this.credentials.summary(companyId, environment, companyNip);
+  }
+
+  /** What the stored credentials may do in their context, asked of KSeF (signs in first). */
+  permissions(companyId: string, environment: KsefEnvironmentName): Promise<KsefPermissionsView> {
+    return credentialPermissions(this.client, this.credentials, companyId, environment);
   }
 
   async sendOnline(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
@@ -270,7 +278,7 @@ export class KsefProxy {
     );
   }
 
-  /** Availability (an unauthenticated call, timed), then authentication when a KSeF token is stored. */
+  /** Availability (an unauthenticated call, timed), then authentication when a KSeF token or certificate is stored. */
   async connection(companyId: string, environment: KsefEnvironmentName, companyNip: string): Promise<ConnectionReport> {
     const stored = await this.credentials.get(companyId, environment);
     const report: ConnectionReport = {
@@ -299,8 +307,8 @@ export class KsefProxy {
       if (err instanceof KsefUnavailableError || err instanceof KsefTimeoutError) await this.availability.observe(companyId, environment, false);
       return report;
     }
-    if (!stored?.ksefToken) {
-      report.message = `No KSeF token is stored: PUT /ksef/${environment}/credentials.`;
+    if (!stored?.authenticationMethod) {
+      report.message = `Neither a KSeF token nor an authentication certificate is stored: PUT /ksef/${environment}/credentials.`;
       return report;
     }
     try {

@@ -286,12 +286,12 @@ describeWithShared('KSeF credentials and the connection check', () => {
 
   it('stores credentials for admins only and never returns the token', async () => {
     const empty = await k.api.http.get('/ksef/test/credentials').set('Authorization', adminAuth);
-    expect(empty.body).toEqual({ environment: 'test', contextNip: '5265877635', ksefTokenConfigured: false, offlineCertificate: null });
+    expect(empty.body).toEqual({ environment: 'test', contextNip: '5265877635', ksefTokenConfigured: false, offlineCertificate: null, authenticationCertificate: null, preferredAuthentication: null, authenticationMethod: null });
     expect((await k.api.http.put('/ksef/test/credentials').set('Authorization', technical).send({ ksefToken: k.ksefToken })).status).toBe(403);
     expect((await k.api.http.get('/ksef/test/credentials').set('Authorization', technical)).status).toBe(403);
     const put = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ ksefToken: k.ksefToken });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ environment: 'test', contextNip: '5265877635', ksefTokenConfigured: true, offlineCertificate: null });
+    expect(put.body).toEqual({ environment: 'test', contextNip: '5265877635', ksefTokenConfigured: true, offlineCertificate: null, authenticationCertificate: null, preferredAuthentication: null, authenticationMethod: 'ksefToken' });
     expect(JSON.stringify(put.body)).not.toContain(k.ksefToken.split('|')[2]);
     const bad = await k.api.http.put('/ksef/test/credentials').set('Authorization', adminAuth).send({ contextNip: '123' });
     expect(bad.status).toBe(400);

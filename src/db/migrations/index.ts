@@ -8,6 +8,7 @@ import * as companySettings from './0006_company_settings.js';
 import * as loginThrottle from './0007_login_throttle.js';
 import * as attemptSession from './0008_attempt_session.js';
 import * as webhooks from './0009_webhooks.js';
+import * as authCertificate from './0010_auth_certificate.js';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007_login_throttle': loginThrottle,
   '0008_attempt_session': attemptSession,
   '0009_webhooks': webhooks,
+  '0010_auth_certificate': authCertificate,
 };
 
 export const migrationProvider: MigrationProvider = {

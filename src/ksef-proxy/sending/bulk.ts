@@ -63,8 +63,8 @@ export class BulkBatches {
    */
   async submit(companyId: string, environment: KsefEnvironmentName, totalCount: number, accepted: BulkInvoice[], rejected: BulkRejection[]): Promise<BulkSubmission> {
     const credentials = await this.credentials.get(companyId, environment);
-    if (!credentials?.ksefToken) {
-      throw new KsefNotConfiguredError(environment, `No KSeF token is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
+    if (!credentials?.authenticationMethod) {
+      throw new KsefNotConfiguredError(environment, `Neither a KSeF token nor an authentication certificate is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
     }
     const hashed = accepted.map((a) => ({ ...a, hash: sha256Base64(a.xml) }));
     const unique = [...new Map(hashed.map((a) => [a.hash, a])).values()];

@@ -55,8 +55,8 @@ export class InvoiceSender {
 
   async send(companyId: string, environment: KsefEnvironmentName, xml: Buffer, facts: InvoiceFacts): Promise<OnlineSendResult> {
     const credentials = await this.credentials.get(companyId, environment);
-    if (!credentials?.ksefToken) {
-      throw new KsefNotConfiguredError(environment, `No KSeF token is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
+    if (!credentials?.authenticationMethod) {
+      throw new KsefNotConfiguredError(environment, `Neither a KSeF token nor an authentication certificate is stored for the ${environment} environment: store one with PUT /ksef/${environment}/credentials, then send again.`);
     }
     const hash = sha256Base64(xml);
     const stored = await this.inserts.submit({ companyId, environment, xml, hash, facts });

@@ -79,7 +79,7 @@ export class OnlineSessions {
           await this.client.tokens.invalidate(companyId, environment, token);
           continue;
         }
-        throw err;
+        throw await this.client.attributed(err, companyId, environment);
       }
     }
   }

@@ -100,7 +100,9 @@ export class InvoiceSync {
    */
   async start(companyId: string, companyNip: string, environment: KsefEnvironmentName, trigger: SyncTrigger): Promise<SyncState> {
     const stored = await this.credentials.get(companyId, environment);
-    if (!stored?.ksefToken) throw new KsefNotConfiguredError(environment, `No KSeF token is stored: PUT /ksef/${environment}/credentials first.`);
+    if (!stored?.authenticationMethod) {
+      throw new KsefNotConfiguredError(environment, `Neither a KSeF token nor an authentication certificate is stored: PUT /ksef/${environment}/credentials first.`);
+    }
     await this.runNow(companyId, stored.contextNip ?? companyNip, environment, trigger);
     return this.status(companyId, environment);
   }

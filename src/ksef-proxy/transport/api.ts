@@ -81,6 +81,20 @@ export class KsefApi {
     return res.json();
   }
 
+  /** POST /auth/xades-signature (PROTOCOL.md §2.6): the signed AuthTokenRequest; the chain is not forced (as the official clients). */
+  async authenticateWithSignature(scope: string, signedXml: string): Promise<{ referenceNumber: string; authenticationToken: TokenInfo }> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: '/auth/xades-signature?verifyCertificateChain=false',
+      group: 'auth',
+      scope,
+      retry: 'once',
+      body: Buffer.from(signedXml, 'utf8'),
+      headers: { 'Content-Type': 'application/xml' },
+    });
+    return res.json();
+  }
+
   async authenticationStatus(scope: string, referenceNumber: string, authenticationToken: string): Promise<{ status: KsefStatusInfo }> {
     const res = await this.http.request({ method: 'GET', path: `/auth/${referenceNumber}`, group: 'auth', scope, retry: 'idempotent', bearer: authenticationToken });
     return res.json();
@@ -218,6 +232,31 @@ export class KsefApi {
     return res.body;
   }
 
+  /** Every grant the signed-in subject holds (POST /permissions/query/personal/grants, page by page). */
+  async personalGrants(scope: string, bearer: string): Promise<PersonalGrant[]> {
+    const grants: PersonalGrant[] = [];
+    for (let page = 0; ; page++) {
+      const res = await this.http.request({
+        method: 'POST',
+        path: `/permissions/query/personal/grants?pageOffset=${page}&pageSize=100`,
+        group: 'other',
+        scope,
+        retry: 'idempotent',
+        bearer,
+        json: { permissionState: 'Active' },
+      });
+      const body = res.json<{ permissions: PersonalGrant[]; hasMore: boolean }>();
+      grants.push(...body.permissions);
+      if (!body.hasMore || body.permissions.length === 0) return grants;
+    }
+  }
+
+  /** GET /tokens/{referenceNumber}: a KSeF token's status and the permissions it was made with. */
+  async ksefTokenStatus(scope: string, bearer: string, referenceNumber: string): Promise<{ status: string; requestedPermissions: string[]; authorIdentifier?: { type: string; value: string } }> {
+    const res = await this.http.request({ method: 'GET', path: `/tokens/${referenceNumber}`, group: 'other', scope, retry: 'idempotent', bearer });
+    return res.json();
+  }
+
   /** One page of invoice metadata (PROTOCOL.md §8.2); read-only, so retried like any read. */
   async queryMetadata(
     scope: string,
@@ -311,6 +350,19 @@ export interface BatchPartUpload {
   method: string;
   url: string;
   headers: Record<string, string>;
+}
+
+/** One item of the personal grants query (open-api.json `PersonalPermission`). */
+export interface PersonalGrant {
+  id: string;
+  contextIdentifier?: { type: string; value: string } | null;
+  authorizedIdentifier?: { type: string; value: string } | null;
+  targetIdentifier?: { type: string; value?: string | null } | null;
+  permissionScope: string;
+  description: string;
+  permissionState: string;
+  startDate: string;
+  canDelegate: boolean;
 }
 
 export interface MetadataQuery {

@@ -3,9 +3,11 @@ import type { KsefEnvironmentName } from '../../config.js';
 import type { Database } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import type { KsefApi, PublicKeyCertificate } from './api.js';
-import type { CredentialsStore } from '../credentials/credentials.js';
+import type { CredentialsStore, StoredAuthCertificate, StoredCredentials } from '../credentials/credentials.js';
+import { authTokenRequestXml } from '../../xades/auth-token-request.js';
+import { signEnveloped } from '../../xades/sign.js';
 import { rsaOaepEncrypt } from './crypto.js';
-import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors.js';
+import { KsefAuthenticationError, KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError, type SignIn } from '../errors.js';
 import { withAdvisoryLock } from '../locks.js';
 import type { SecretBox } from '../credentials/secrets.js';
 
@@ -18,6 +20,7 @@ export interface AccessToken {
 const EXPIRY_MARGIN_MS = 60_000;
 const PUBLIC_KEYS_TTL_MS = 60 * 60_000;
 const AUTH_POLL_LIMIT_MS = 60_000;
+const SIGNING_TIME_SKEW_MS = 60_000;
 
 export interface TokenManagerDeps {
   db: Kysely<Database>;
@@ -77,6 +80,12 @@ export class TokenManager {
   /** Credentials changed: cached tokens belong to the old ones. */
   forget(companyId: string, environment: KsefEnvironmentName): void {
     this.memory.delete(`${companyId}:${environment}`);
+  }
+
+  /** Who signs in for the company, and to which context (null: nothing stored that could). */
+  async signIn(companyId: string, environment: KsefEnvironmentName): Promise<SignIn | null> {
+    const credentials = await this.deps.credentials.get(companyId, environment);
+    return credentials ? signInOf(credentials) : null;
   }
 
   /** The cached access token's expiry, if any (for the connection check; does not call KSeF). */
@@ -159,28 +168,52 @@ export class TokenManager {
       .execute();
   }
 
-  /** The KSeF-token flow: challenge → encrypted token → poll the operation → redeem (PROTOCOL.md §2). */
+  /**
+   * Challenge → the KSeF token encrypted, or the AuthTokenRequest signed with the certificate (XAdES) → poll
+   * the operation → redeem (PROTOCOL.md §2). Which credential signs in: StoredCredentials.authenticationMethod.
+   */
   private async authenticate(trx: Transaction<Database>, companyId: string, environment: KsefEnvironmentName): Promise<{ access: AccessToken; refresh: AccessToken }> {
     const credentials = await this.deps.credentials.get(companyId, environment, trx);
-    if (!credentials?.ksefToken) {
-      throw new KsefNotConfiguredError(environment, `No KSeF token is stored for the ${environment} environment. Store one with PUT /ksef/${environment}/credentials.`);
+    const method = credentials?.authenticationMethod;
+    if (!credentials || !method) {
+      throw new KsefNotConfiguredError(
+        environment,
+        `Neither a KSeF token nor an authentication certificate is stored for the ${environment} environment. Store one with PUT /ksef/${environment}/credentials.`,
+      );
     }
     const api = this.deps.apis[environment];
-    const started = await this.startAuthentication(api, companyId, environment, credentials.contextNip, credentials.ksefToken);
+    const signIn = signInOf(credentials)!;
+    const started =
+      signIn.method === 'certificate'
+        ? await this.startSignatureAuthentication(api, companyId, credentials.contextNip, credentials.authCertificate!)
+        : await this.startAuthentication(api, companyId, environment, credentials.contextNip, credentials.ksefToken!);
     const deadline = this.now() + AUTH_POLL_LIMIT_MS;
     for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
       const { status } = await api.authenticationStatus(companyId, started.referenceNumber, started.authenticationToken.token);
       if (status.code === 200) break;
-      if (status.code >= 400) throw new KsefAuthenticationError(environment, status);
+      if (status.code >= 400) throw new KsefAuthenticationError(environment, status, signIn);
       if (this.now() > deadline) throw new KsefTimeoutError(environment, 'KSeF did not finish authenticating within a minute; try again later.');
       await this.sleep(delay);
     }
     const { accessToken, refreshToken } = await api.redeem(companyId, started.authenticationToken.token);
-    this.deps.logger.info({ environment, contextNip: credentials.contextNip }, 'authenticated to KSeF');
+    this.deps.logger.info({ environment, contextNip: credentials.contextNip, method }, 'authenticated to KSeF');
     return {
       access: { token: accessToken.token, validUntil: new Date(accessToken.validUntil) },
       refresh: { token: refreshToken.token, validUntil: new Date(refreshToken.validUntil) },
     };
+  }
+
+  /** The certificate flow (PROTOCOL.md §2.6): the challenge in an AuthTokenRequest for the context, signed enveloped. */
+  private async startSignatureAuthentication(api: KsefApi, companyId: string, contextNip: string, certificate: StoredAuthCertificate) {
+    const { challenge } = await api.challenge(companyId);
+    const request = authTokenRequestXml({ challenge, context: { type: 'Nip', value: contextNip }, subjectIdentifierType: certificate.subjectIdentifierType });
+    // Backdated a minute, as the official client does, for clocks a little ahead of KSeF's.
+    const signed = await signEnveloped(
+      request,
+      { certificate: certificate.certificatePem, privateKey: certificate.privateKeyPem },
+      { signingTime: new Date(this.now() - SIGNING_TIME_SKEW_MS) },
+    );
+    return api.authenticateWithSignature(companyId, signed);
   }
 
   private async startAuthentication(api: KsefApi, companyId: string, environment: KsefEnvironmentName, contextNip: string, ksefToken: string) {
@@ -201,4 +234,17 @@ export class TokenManager {
       }
     }
   }
+}
+
+export function signInOf(credentials: StoredCredentials): SignIn | null {
+  const { authenticationMethod: method, authCertificate: certificate, contextNip } = credentials;
+  if (method === 'certificate' && certificate) return { method, contextNip, subject: subjectOf(certificate) };
+  return method === 'ksefToken' ? { method, contextNip } : null;
+}
+
+/** How the certificate's holder is named in messages: its NIP or PESEL, or its fingerprint. */
+export function subjectOf(certificate: Pick<StoredAuthCertificate, 'identifier' | 'subjectIdentifierType' | 'fingerprint'>): string {
+  return certificate.subjectIdentifierType === 'certificateSubject' && certificate.identifier
+    ? `${certificate.identifier.type === 'Nip' ? 'NIP' : 'PESEL'} ${certificate.identifier.value}`
+    : `fingerprint ${certificate.fingerprint}`;
 }

@@ -1,7 +1,7 @@
 import type { KsefEnvironmentName } from '../../config.js';
 import type { KsefApi } from './api.js';
 import type { TokenManager } from './auth.js';
-import { KsefRejectedError, KsefUnavailableError } from '../errors.js';
+import { KsefPermissionDeniedError, KsefRejectedError, KsefUnavailableError } from '../errors.js';
 
 /** KSeF calls made with the company's access token; a 401 triggers one refresh and one retry. */
 export class KsefClient {
@@ -20,8 +20,17 @@ export class KsefClient {
       return result;
     } catch (err) {
       if (err instanceof KsefUnavailableError) this.observer?.(companyId, environment, false);
-      throw err;
+      throw await this.attributed(err, companyId, environment);
     }
+  }
+
+  /** A missing permission named with who was refused where (the transport knows only the call); `err` itself. */
+  async attributed(err: unknown, companyId: string, environment: KsefEnvironmentName): Promise<unknown> {
+    if (err instanceof KsefPermissionDeniedError && !err.signIn) {
+      const signIn = await this.tokens.signIn(companyId, environment).catch(() => null);
+      if (signIn) err.refused(signIn);
+    }
+    return err;
   }
 
   private async callOnce<T>(companyId: string, environment: KsefEnvironmentName, fn: (api: KsefApi, bearer: string) => Promise<T>): Promise<T> {

@@ -7,6 +7,7 @@ import {
   type KsefError,
   type KsefErrorEntry,
   KsefRateLimitedError,
+  KsefPermissionDeniedError,
   KsefRejectedError,
   KsefServerError,
   KsefTimeoutError,
@@ -216,7 +217,7 @@ export class KsefHttp {
     if (res.status >= 500) {
       return { error: new KsefServerError(env, res.status, `KSeF answered HTTP ${res.status}.`), retryable: policy === 'idempotent', refused: false };
     }
-    return { error: new KsefRejectedError(env, res.status, errorEntries(res)), retryable: false, refused: false };
+    return { error: rejection(env, res), retryable: false, refused: false };
   }
 
   private classifyNetwork(err: Error, policy: RetryPolicy, timeoutMs: number): Failure {
@@ -257,6 +258,23 @@ function retryAfterSeconds(header: string | string[] | undefined): number {
 }
 
 const pathOnly = (path: string) => path.replace(/\?.*$/, '');
+
+/** A 4xx: a 403 `missing-permissions` names what was missing (PROTOCOL.md §11), any other is KSeF's codes. */
+function rejection(environment: KsefEnvironmentName, res: KsefResponse): KsefRejectedError {
+  const entries = errorEntries(res);
+  if (res.status === 403) {
+    let body: any;
+    try {
+      body = res.json<any>();
+    } catch {
+      body = undefined;
+    }
+    if (body?.reasonCode === 'missing-permissions') {
+      return new KsefPermissionDeniedError(environment, entries, strings(body.security?.requiredAnyOfPermissions) ?? [], strings(body.security?.presentPermissions) ?? []);
+    }
+  }
+  return new KsefRejectedError(environment, res.status, entries);
+}
 
 /** KSeF's error bodies: ExceptionResponse (default), problem+json `errors`, or a bare problem+json. */
 export function errorEntries(res: KsefResponse): KsefErrorEntry[] {
