@@ -1682,6 +1682,11 @@ export interface components {
             accessTokenValidUntil: (string & components["schemas"]["NullableFormattedDateTime"]) | null;
             outageSimulation: boolean;
             latencyMs: number | null;
+            /**
+             * @description What ksef-proxy signs in with (see the credentials); `null` - nothing is stored that could.
+             * @enum {string|null}
+             */
+            authenticationMethod?: "ksefToken" | "certificate" | null;
             /** @description What is wrong, when something is. */
             message?: string;
         };

@@ -19,7 +19,7 @@ import { BatchOutbox } from './sending/batch-outbox.js';
 import { BulkBatches, type BulkInvoice, type BulkProgress, type BulkSubmission } from './sending/bulk.js';
 import { Availability, type EnvironmentState } from './transport/availability.js';
 import { type OfflineFilter, OfflineInvoices, type OfflineRow } from './offline/offline.js';
-import type { CredentialsInput } from './credentials/credentials.js';
+import type { AuthenticationMethod, CredentialsInput } from './credentials/credentials.js';
 import { credentialPermissions, type KsefPermissionsView } from './permissions/permissions.js';
 import { invoiceLinks } from './sync/relations.js';
 import { listRegister, type RegisterFilter } from './sync/register.js';
@@ -82,6 +82,7 @@ export interface ConnectionReport {
   accessTokenValidUntil: Date | null;
   outageSimulation: boolean;
   latencyMs: number | null;
+  authenticationMethod?: AuthenticationMethod | null;
   message?: string;
 }
 
@@ -289,6 +290,7 @@ export class KsefProxy {
       accessTokenValidUntil: null,
       outageSimulation: false,
       latencyMs: null,
+      authenticationMethod: stored?.authenticationMethod ?? null,
     };
     if ((await this.availability.state(companyId, environment)).simulationActive) {
       // Simulated: KSeF is treated as unavailable and not called at all.

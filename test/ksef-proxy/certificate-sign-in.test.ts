@@ -115,7 +115,7 @@ describeWithShared('ksef-proxy: certificate sign-in (XAdES) and working in a gra
       expect(stored.body.authenticationCertificate).toMatchObject({ fingerprint: ourSeal.fingerprint, identifier: { type: 'Nip', value: COMPANY_NIP } });
       const signIns = signatureSignIns().length;
       const check = await connection();
-      expect(check.body).toMatchObject({ available: true, authenticated: true });
+      expect(check.body).toMatchObject({ available: true, authenticated: true, authenticationMethod: 'certificate' });
       expect(signatureSignIns()).toHaveLength(signIns + 1);
       expect(signatureSignIns().at(-1)).toEqual({ type: 'Nip', value: COMPANY_NIP, context: COMPANY_NIP, method: 'QualifiedSeal' });
     }

@@ -442,7 +442,7 @@ export class SyncSchedule {
       .selectFrom('ksef_credentials as k')
       .innerJoin('companies as c', 'c.id', 'k.company_id')
       .select(['k.company_id', 'k.environment', 'k.context_nip', 'c.nip'])
-      .where('k.ksef_token_enc', 'is not', null)
+      .where((eb) => eb.or([eb('k.ksef_token_enc', 'is not', null), eb('k.auth_private_key_enc', 'is not', null)]))
       .execute()
       .catch(() => []);
     for (const t of targets) {
