@@ -1,7 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { KsefEnvironmentName } from '../../config.js';
 import type { Database, KsefCredentialsTable } from '../../db/schema.js';
-import { AuthCertificateError, type AuthCertificateInput, type CertificateIdentifier, parseAuthCertificate } from './auth-certificate.js';
+import { AuthCertificateError, type AuthCertificateInfo, type AuthCertificateInput, type CertificateIdentifier, parseAuthCertificate } from './auth-certificate.js';
 import { type OfflineCertificateInfo, parseOfflineCertificate } from './offline-certificate.js';
 import type { SecretBox } from './secrets.js';
 
@@ -51,13 +51,7 @@ export interface StoredCredentials {
   authenticationMethod: AuthenticationMethod | null;
 }
 
-export interface AuthCertificateSummary {
-  serialNumber: string;
-  subject: string;
-  validFrom: Date;
-  validTo: Date;
-  fingerprint: string;
-  identifier: CertificateIdentifier | null;
+export interface AuthCertificateSummary extends AuthCertificateInfo {
   subjectIdentifierType: SubjectIdentifierType;
 }
 
