@@ -2,7 +2,6 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Express } from 'express';
 import { buildApp } from './http/app.js';
-import { Fa3SchemaValidator } from './invoices/xsd.js';
 import { resolveOptions, SandboxOptions } from './options.js';
 import { SandboxState } from './state.js';
 
@@ -27,9 +26,8 @@ export interface RunningSandbox {
 
 export function createSandboxApp(options: SandboxOptions = {}): { app: Express; state: SandboxState } {
   const resolved = resolveOptions(options);
-  const validator = new Fa3SchemaValidator();
   const state = new SandboxState(resolved);
-  return { app: buildApp(state, validator), state };
+  return { app: buildApp(state), state };
 }
 
 function urlHost(host: string, address: AddressInfo): string {

@@ -1,5 +1,5 @@
 import { generateFa3 } from '../../src/sandbox/invoices/seed.js';
-import { Fa3SchemaValidator } from '../../src/sandbox/invoices/xsd.js';
+import { readFa3 } from '../../src/sandbox/invoices/fa3.js';
 import { describeWithShared, readSample, sampleNames } from '../support/shared.js';
 import { authenticatedSession, invoiceVariant, OpenSession, startTestSandbox, TestSandbox, uniqueNumber } from './support/sandbox.js';
 
@@ -28,7 +28,6 @@ describeWithShared('sandbox: full FA(3) XSD validation, always on', () => {
   });
 
   it('validates what the admin API generates for seeding, for every invoice kind', async () => {
-    const validator = new Fa3SchemaValidator();
     const docs = ['VAT', 'ZAL', 'KOR', 'ROZ', 'UPR', 'KOR_ZAL', 'KOR_ROZ'].map((kind) =>
       Buffer.from(
         generateFa3({
@@ -46,6 +45,6 @@ describeWithShared('sandbox: full FA(3) XSD validation, always on', () => {
         }),
       ),
     );
-    expect(await Promise.all(docs.map((d) => validator.validate(d)))).toEqual(docs.map(() => []));
+    expect(docs.map((d) => readFa3(d, { schema: true }))).toEqual(docs.map(() => expect.objectContaining({ ok: true, schemaProblems: [] })));
   });
 });

@@ -5,7 +5,6 @@ import { publicKeyRoutes } from '../auth/public-keys.js';
 import { authRoutes } from '../auth/routes.js';
 import { certificateRoutes } from '../certificates/routes.js';
 import { invoiceRoutes } from '../invoices/routes.js';
-import { Fa3SchemaValidator } from '../invoices/xsd.js';
 import { limitRoutes } from '../limits/routes.js';
 import { peppolRoutes } from '../peppol/routes.js';
 import { permissionRoutes } from '../permissions/routes.js';
@@ -66,7 +65,7 @@ function notFound(state: SandboxState): RequestHandler {
   return (req, res) => sendProblemError(state, req, res, new ProblemError(404, 'Not Found', `Nieznany zasób: ${req.method} ${req.path}`));
 }
 
-export function buildApp(state: SandboxState, validator: Fa3SchemaValidator | undefined): Express {
+export function buildApp(state: SandboxState): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -90,8 +89,8 @@ export function buildApp(state: SandboxState, validator: Fa3SchemaValidator | un
     publicKeyRoutes(state),
     authRoutes(state),
     ksefTokenRoutes(state),
-    onlineSessionRoutes(state, validator),
-    batchSessionRoutes(state, validator),
+    onlineSessionRoutes(state),
+    batchSessionRoutes(state),
     sessionStatusRoutes(state),
     invoiceRoutes(state),
     limitRoutes(state),

@@ -1,19 +1,22 @@
 import { InvoiceFacts, InvoiceType, PartyIdentifier } from '../model.js';
 import { NIP } from '../util/ids.js';
 import { isCalendarDate } from '../util/time.js';
-import { parseXml } from '../../xml/parse.js';
+import { withParsedXml } from '../../xml/parse.js';
+import { fa3Schema, schemaErrors } from '../../xml/schemas.js';
 import { attributeValue, childNamed as childOf, childrenNamed as childrenOf, XmlSyntaxError, type XmlElement } from '../../xml/tree.js';
 
 /**
  * The structural checks KSeF makes on every FA(3) document before (or without) the XSD: UTF-8 without a
  * BOM, no DTD or processing instructions, well-formed, root `Faktura` in the FA(3) namespace with the
  * FA (3) form code; then it reads the facts KSeF keeps (seller, buyer, number, kind, totals…).
- * Any failure is status 450 with the reasons as details.
+ * Any failure is status 450 with the reasons as details. With `schema`, the same parse also gives the full
+ * XSD validation KSeF makes on every invoice (the official schema, compiled once by libxml2): one parse per
+ * invoice, not one for the facts and another for the schema.
  */
 
 export const FA3_NAMESPACE = 'http://crd.gov.pl/wzor/2025/06/25/13775/';
 
-export type Fa3Reading = { ok: true; facts: InvoiceFacts } | { ok: false; details: string[]; invoiceNumber?: string };
+export type Fa3Reading = { ok: true; facts: InvoiceFacts; schemaProblems: string[] } | { ok: false; details: string[]; invoiceNumber?: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -57,35 +60,37 @@ function identifierOf(ids: XmlElement | undefined): PartyIdentifier {
 
 const INVALID_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
-/** The document tree, or the reasons it is not an acceptable XML file. */
-function parse(bytes: Buffer): { root?: XmlElement; problems: string[] } {
+/** The document tree and its XSD violations (when asked for), or the reasons it is not an acceptable XML file. */
+function parse(bytes: Buffer, schema: boolean): { root?: XmlElement; problems: string[]; schemaProblems: string[] } {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    return { problems: ['Nieprawidłowy XML: plik zawiera znacznik BOM (wymagane UTF-8 bez BOM).'] };
+    return { problems: ['Nieprawidłowy XML: plik zawiera znacznik BOM (wymagane UTF-8 bez BOM).'], schemaProblems: [] };
   }
   let xml: string;
   try {
     xml = utf8.decode(bytes);
   } catch {
-    return { problems: ['Nieprawidłowy XML: plik nie jest poprawnie zakodowany w UTF-8.'] };
+    return { problems: ['Nieprawidłowy XML: plik nie jest poprawnie zakodowany w UTF-8.'], schemaProblems: [] };
   }
   const declaration = /^<\?xml\s[^?]*\?>/.exec(xml);
   const encoding = declaration && /encoding\s*=\s*["']([^"']+)["']/i.exec(declaration[0]);
   if (encoding && !/^utf-?8$/i.test(encoding[1])) {
-    return { problems: [`Nieprawidłowy XML: zadeklarowane kodowanie ${encoding[1]} (wymagane UTF-8).`] };
+    return { problems: [`Nieprawidłowy XML: zadeklarowane kodowanie ${encoding[1]} (wymagane UTF-8).`], schemaProblems: [] };
   }
-  if (INVALID_CHARS.test(xml)) return { problems: ['Nieprawidłowy XML: dokument zawiera niedozwolone znaki sterujące.'] };
+  if (INVALID_CHARS.test(xml)) return { problems: ['Nieprawidłowy XML: dokument zawiera niedozwolone znaki sterujące.'], schemaProblems: [] };
   try {
-    const document = parseXml(bytes);
-    if (document.processingInstructions.length > 0) return { problems: ['Nieprawidłowy XML: instrukcje przetwarzania są niedozwolone.'] };
-    return { root: document.root, problems: [] };
+    return withParsedXml(bytes, (document, native) => {
+      if (document.processingInstructions.length > 0) return { problems: ['Nieprawidłowy XML: instrukcje przetwarzania są niedozwolone.'], schemaProblems: [] };
+      const schemaProblems = schema ? schemaErrors(fa3Schema(), native).map((e) => `Błąd walidacji XSD (linia ${e.line}): ${e.message.trim()}`) : [];
+      return { root: document.root, problems: [], schemaProblems };
+    });
   } catch (err) {
-    if (err instanceof XmlSyntaxError) return { problems: [`Nieprawidłowy XML: ${err.message}.`] };
+    if (err instanceof XmlSyntaxError) return { problems: [`Nieprawidłowy XML: ${err.message}.`], schemaProblems: [] };
     throw err;
   }
 }
 
-export function readFa3(bytes: Buffer): Fa3Reading {
-  const { root: doc, problems: syntax } = parse(bytes);
+export function readFa3(bytes: Buffer, { schema = false } = {}): Fa3Reading {
+  const { root: doc, problems: syntax, schemaProblems } = parse(bytes, schema);
   if (!doc) return { ok: false, details: syntax };
   if (doc.local !== 'Faktura' || doc.ns !== FA3_NAMESPACE) {
     return {
@@ -168,5 +173,5 @@ export function readFa3(bytes: Buffer): Fa3Reading {
     isSelfInvoicing: text(childOf(childOf(fa, 'Adnotacje'), 'P_17')) === '1',
     hasAttachment: childOf(doc, 'Zalacznik') !== undefined,
   };
-  return { ok: true, facts };
+  return { ok: true, facts, schemaProblems };
 }

@@ -4,7 +4,6 @@ import { protectedBy } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
 import { presign } from '../http/presigned.js';
 import { examineInvoice, indexByHash, INVOICE_STATUS } from '../invoices/pipeline.js';
-import { Fa3SchemaValidator } from '../invoices/xsd.js';
 import { mayAttach } from '../limits/attachments.js';
 import { sessionLimits } from '../limits/session-limits.js';
 import { BatchPart, InvoiceRecord, Session } from '../model.js';
@@ -67,7 +66,7 @@ async function unpack(archive: Uint8Array, type: 'Zip' | 'TarGz'): Promise<Archi
     .map(([name, data]) => ({ name, data }));
 }
 
-async function processPackage(state: SandboxState, validator: Fa3SchemaValidator | undefined, session: Session): Promise<void> {
+async function processPackage(state: SandboxState, session: Session): Promise<void> {
   const batch = session.batch!;
   const fail = (status: Session['status']) => setStatus(state, session, status, state.now());
   const release = () => batch.parts.forEach((p) => (p.data = undefined));
@@ -127,14 +126,14 @@ async function processPackage(state: SandboxState, validator: Fa3SchemaValidator
   const attachmentsAllowed = mayAttach(state, session.context.value.split('-')[0], state.now());
   const limits = sessionLimits(state, session.context, 'batchSession');
   const exams = await Promise.all(
-    invoices.map((inv) => examineInvoice(state, validator, inv, inv.content!, { issuer: session.context, attachmentsAllowed, limits })),
+    invoices.map((inv) => examineInvoice(state, inv, inv.content!, { issuer: session.context, attachmentsAllowed, limits })),
   );
   // Judged in package order, so of two equal invoices in one package the first is accepted.
   invoices.forEach((inv, i) => settleInvoice(state, inv, exams[i]));
   scheduleCompletion(state, session);
 }
 
-export function batchSessionRoutes(state: SandboxState, validator: Fa3SchemaValidator | undefined): Router {
+export function batchSessionRoutes(state: SandboxState): Router {
   const router = Router();
 
   router.post(
@@ -189,7 +188,7 @@ export function batchSessionRoutes(state: SandboxState, validator: Fa3SchemaVali
       setStatus(state, session, BATCH_STATUS.processing(), now);
       state.liveSessions.add(session);
       state.defer(state.options.processingDelayMs, () =>
-        processPackage(state, validator, session).catch((err: unknown) => {
+        processPackage(state, session).catch((err: unknown) => {
           console.error('[sandbox] batch processing failed', err);
           setStatus(state, session, BATCH_STATUS.unknownError(), state.now());
         }),

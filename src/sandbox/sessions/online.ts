@@ -2,7 +2,6 @@ import { Router } from 'express';
 import { protectedBy } from '../http/endpoint.js';
 import { ksef } from '../http/errors.js';
 import { examineInvoice, Examination, indexByHash, INVOICE_STATUS } from '../invoices/pipeline.js';
-import { Fa3SchemaValidator } from '../invoices/xsd.js';
 import { mayAttach } from '../limits/attachments.js';
 import { sessionLimits } from '../limits/session-limits.js';
 import { InvoiceRecord, Session } from '../model.js';
@@ -26,7 +25,7 @@ function checkTechnicalCorrection(state: SandboxState, hash: string): void {
   }
 }
 
-async function examineOnline(state: SandboxState, validator: Fa3SchemaValidator | undefined, session: Session, inv: InvoiceRecord): Promise<Examination> {
+async function examineOnline(state: SandboxState, session: Session, inv: InvoiceRecord): Promise<Examination> {
   let content: Buffer;
   try {
     content = aesDecrypt(session.key!, session.iv, inv.encrypted!);
@@ -36,7 +35,7 @@ async function examineOnline(state: SandboxState, validator: Fa3SchemaValidator 
     inv.encrypted = undefined;
   }
   inv.content = content;
-  return examineInvoice(state, validator, inv, content, {
+  return examineInvoice(state, inv, content, {
     issuer: session.context,
     attachmentsAllowed: inv.hashOfCorrectedInvoice !== undefined && mayAttach(state, session.context.value.split('-')[0], state.now()),
     limits: sessionLimits(state, session.context, 'onlineSession'),
@@ -44,12 +43,12 @@ async function examineOnline(state: SandboxState, validator: Fa3SchemaValidator 
 }
 
 /** 100 -> 150 -> final, one processing delay per step. */
-function process(state: SandboxState, validator: Fa3SchemaValidator | undefined, session: Session, inv: InvoiceRecord): void {
+function process(state: SandboxState, session: Session, inv: InvoiceRecord): void {
   const delay = state.options.processingDelayMs;
   state.defer(delay, async () => {
     inv.status = INVOICE_STATUS.processing();
     session.dateUpdated = state.now();
-    const exam = await examineOnline(state, validator, session, inv).catch((err: unknown): Examination => {
+    const exam = await examineOnline(state, session, inv).catch((err: unknown): Examination => {
       console.error('[sandbox] invoice processing failed', err);
       return { ok: false, status: INVOICE_STATUS.unknownError() };
     });
@@ -57,7 +56,7 @@ function process(state: SandboxState, validator: Fa3SchemaValidator | undefined,
   });
 }
 
-export function onlineSessionRoutes(state: SandboxState, validator: Fa3SchemaValidator | undefined): Router {
+export function onlineSessionRoutes(state: SandboxState): Router {
   const router = Router();
 
   router.post(
@@ -120,7 +119,7 @@ export function onlineSessionRoutes(state: SandboxState, validator: Fa3SchemaVal
       session.dateUpdated = now;
       indexByHash(state, inv);
       if (correctedHash) state.correctionsByHash.set(correctedHash, [...(state.correctionsByHash.get(correctedHash) ?? []), inv]);
-      process(state, validator, session, inv);
+      process(state, session, inv);
       res.status(202).json({ referenceNumber: inv.referenceNumber });
     }),
   );
