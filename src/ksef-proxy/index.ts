@@ -6,7 +6,7 @@ import { KsefApi } from './transport/api.js';
 import { TokenManager } from './transport/auth.js';
 import { KsefClient } from './transport/client.js';
 import { type CredentialsSummary, CredentialsStore } from './credentials/credentials.js';
-import { KsefError, KsefTimeoutError, KsefUnavailableError } from './errors.js';
+import { KsefError, KsefTimeoutError, KsefUnavailableError, outageSimulated } from './errors.js';
 import { KsefHttp, type KsefCallObserver } from './transport/http.js';
 import { RateLimiter } from './transport/limiter.js';
 import { Outbox } from './sending/outbox.js';
@@ -176,8 +176,9 @@ export class KsefProxy {
     return this.credentials.summary(companyId, environment, companyNip);
   }
 
-  /** What the stored credentials may do in their context, asked of KSeF (signs in first). */
-  permissions(companyId: string, environment: KsefEnvironmentName): Promise<KsefPermissionsView> {
+  /** What the stored credentials may do in their context, asked of KSeF (signs in first; not during an outage simulation). */
+  async permissions(companyId: string, environment: KsefEnvironmentName): Promise<KsefPermissionsView> {
+    if ((await this.availability.state(companyId, environment)).simulationActive) throw outageSimulated(environment);
     return credentialPermissions(this.client, this.credentials, companyId, environment);
   }
 

@@ -139,6 +139,12 @@ describeWithShared('ksef-proxy: certificate sign-in (XAdES) and working in a gra
       ksefToken: null,
     });
     expect(signatureSignIns().at(-1)).toMatchObject({ value: COMPANY_NIP });
+    // During an outage simulation KSeF is not called: 503, as for every online call.
+    expect((await http().put('/ksef/test/simulation').set('Authorization', adminAuth).send({ active: true })).status).toBe(200);
+    const simulated = await permissions();
+    expect(simulated.status).toBe(503);
+    expect(simulated.body.error.code).toBe('ksef_unavailable');
+    expect((await http().put('/ksef/test/simulation').set('Authorization', adminAuth).send({ active: false })).status).toBe(200);
     // Any API user may read it (nothing secret); only admins change credentials.
     expect((await http().get('/ksef/test/permissions').set('Authorization', basic('nobody@example.com', 'x'))).status).toBe(401);
   });
