@@ -7,6 +7,7 @@
  * that for fields nobody thought of; it masks the credential headers of a logged `req` / `res`, which pino's
  * standard serializers reduce to method, URL and headers (never the raw headers or the body).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { types } from 'node:util';
 import pino, { type DestinationStream } from 'pino';
 
@@ -47,12 +48,34 @@ function redactFields(fields: Record<string, unknown>): Record<string, unknown> 
 /** Errors arrive already serialized (see redactSecrets): pino's serializer would serialize them again. */
 const errorSerializer = (value: unknown) => (types.isNativeError(value) ? pino.stdSerializers.err(value) : value);
 
+/** What every line written on behalf of one request carries, wherever in the code it is written. */
+export interface LogContext {
+  requestId: string;
+}
+
+const logContext = new AsyncLocalStorage<LogContext>();
+
+/**
+ * Runs `fn` with `context` on every line logged within it, including those of ksef-proxy and of work it
+ * starts (a sync run started by a request carries that request's id).
+ */
+export function withLogContext<T>(context: LogContext, fn: () => T): T {
+  return logContext.run(context, fn);
+}
+
+/** The request's context, unless the logger already binds it (the access line's logger does). */
+function contextOf(_fields: object, _level: number, logger: Logger): object {
+  const context = logContext.getStore();
+  return context && !('requestId' in logger.bindings()) ? context : {};
+}
+
 /** `destination`: where lines go (default stdout, written synchronously so nothing is lost at exit). */
 export function createLogger(options: { level?: LogLevel; destination?: DestinationStream } = {}): Logger {
   const logger = pino(
     {
       level: options.level ?? 'info',
       formatters: { log: redactFields },
+      mixin: contextOf,
       serializers: { err: errorSerializer, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
       redact: { paths: HEADER_PATHS, censor: REDACTED },
     },

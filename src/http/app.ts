@@ -9,7 +9,7 @@ import { LoginThrottle } from '../accounts/login-throttle.js';
 import { CredentialVerifier, requireApiUser } from './auth.js';
 import { ApiError, errorMiddleware } from './errors.js';
 import { docTypeFromAccept, type RawDocuments, sendRawDocument } from './raw-documents.js';
-import { accessLog, requestMetrics, type RoutedOperation, UNKNOWN_OPERATION } from './request-log.js';
+import { accessLog, requestLogContext, requestMetrics, type RoutedOperation, UNKNOWN_OPERATION } from './request-log.js';
 import { formatDates } from './serialize.js';
 import { toErrorDetails } from './validation-errors.js';
 
@@ -122,6 +122,7 @@ export async function createApp(services: Services, handlers: OperationHandlers<
     next();
   });
   app.use(accessLog(services.logger));
+  app.use(requestLogContext());
   app.use(requestMetrics(services.metrics.observeRequest));
 
   if (options.onJsonResponse) {

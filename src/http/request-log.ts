@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger.js';
+import { type Logger, withLogContext } from '../logger.js';
 
 export const UNKNOWN_OPERATION = 'unknown';
 
@@ -58,6 +58,11 @@ export function accessLog(logger: Logger): RequestHandler {
     customSuccessObject: (req, res, fields: { responseTime: number }) => line(req, res, fields.responseTime),
     customErrorObject: (req, res, _err, fields: { responseTime: number }) => line(req, res, fields.responseTime),
   });
+}
+
+/** Whatever is logged while the request is handled carries its id (set by accessLog). */
+export function requestLogContext(): RequestHandler {
+  return (req, _res, next) => withLogContext({ requestId: String(req.id) }, next);
 }
 
 /** `observe` learns each request's operation, status (`aborted` when the client left first) and duration. */

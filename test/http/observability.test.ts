@@ -108,6 +108,19 @@ describe('logs, metrics and readiness', () => {
         expect(text).not.toContain(secret);
       }
     });
+    test("ksef-proxy's lines written for a request carry its id too, once per line", async () => {
+      // A new token: the next send signs in to KSeF again, within the request.
+      expect((await http().put('/ksef/test/credentials').set('Authorization', adminAuth).send({ ksefToken: openModeToken('5265877635') })).status).toBe(200);
+      const xml = withNumber(example('vat.xml'), `RID/${Date.now()}`);
+      const res = await http().post('/invoices/test/send').set('Authorization', adminAuth).set('X-Request-Id', 'req-send-1').send({ invoiceXml: xml.toString('base64') });
+      expect(res.status).toBe(200);
+      const lines = k.log.lines.filter((l) => l.includes('"req-send-1"'));
+      expect(lines.map((l) => JSON.parse(l).msg)).toEqual(expect.arrayContaining(['authenticated to KSeF', 'request completed']));
+      for (const line of lines) expect(line.split('"requestId"').length - 1).toBe(1);
+      // Lines of work no request asked for carry none.
+      const loose = k.log.lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'authenticated to KSeF' && !l.requestId);
+      expect(loose).toEqual([]);
+    });
   });
 
   describe('GET /metrics', () => {
