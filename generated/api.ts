@@ -1914,7 +1914,7 @@ export interface components {
         WebhookEventType: "invoice.sent" | "invoice.failed" | "invoice.received" | "offline.deadline" | "sync.completed" | "batch.completed";
         CreateWebhookRequest: {
             /**
-             * @description Where events are POSTed; `http` or `https` only, without credentials.
+             * @description Where events are POSTed; `http` or `https` only, without credentials, not at a link-local, unspecified, multicast or reserved address (nor a private or loopback one under `WEBHOOK_PRIVATE_ADDRESSES=deny`).
              * @example https://erp.example.com/hooks/ksef
              */
             url: string;

@@ -38,6 +38,8 @@ export interface WebhookConfig {
   intervalMs: number;
   /** `WEBHOOK_RETRY_BASE_MS`: the pause after a first failed attempt; each further one doubles it (with jitter, at most an hour). */
   retryBaseMs: number;
+  /** `WEBHOOK_PRIVATE_ADDRESSES`: `allow` (default) or `deny` deliveries to private and loopback addresses. */
+  privateAddresses: 'allow' | 'deny';
   /** `WEBHOOK_CONCURRENCY`: deliveries in flight at once, per process. */
   concurrency: number;
   /** One attempt's timeout. */
@@ -208,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       intervalMs: int(env.WEBHOOK_INTERVAL_MS, 1_000, 'WEBHOOK_INTERVAL_MS'),
       retryBaseMs: bounded(env.WEBHOOK_RETRY_BASE_MS, 10_000, 'WEBHOOK_RETRY_BASE_MS', 1, 3_600_000),
       concurrency: bounded(env.WEBHOOK_CONCURRENCY, 8, 'WEBHOOK_CONCURRENCY', 1, 100),
+      privateAddresses: privateAddresses(env.WEBHOOK_PRIVATE_ADDRESSES),
       timeoutMs: 5_000,
       retryForMs: 24 * 3_600_000,
     },
@@ -225,4 +228,10 @@ function trustProxy(value: string | undefined): boolean | string | number {
   if (!value || value === 'false') return false;
   if (value === 'true') return true;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function privateAddresses(value: string | undefined): 'allow' | 'deny' {
+  if (value === undefined || value === '' || value === 'allow') return 'allow';
+  if (value === 'deny') return 'deny';
+  throw new Error(`WEBHOOK_PRIVATE_ADDRESSES must be allow or deny, got "${value}"`);
 }

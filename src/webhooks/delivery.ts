@@ -1,9 +1,11 @@
+import type { LookupFunction } from 'node:net';
 import got from 'got';
 import { type Kysely, sql } from 'kysely';
 import type { WebhookConfig } from '../config.js';
 import type { Database, KsefEnvironment } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import { WorkerLoop } from '../worker-loop.js';
+import { guardedLookup, literalRefusal } from './addresses.js';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signing.js';
 import type { SecretSealer } from './subscriptions.js';
 
@@ -54,6 +56,7 @@ export class WebhookDelivery {
   private readonly perSubscription = new Map<string, number>();
   private readonly perSubscriptionCap: number;
   private prunedAt = 0;
+  private readonly lookup: LookupFunction;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -63,6 +66,7 @@ export class WebhookDelivery {
     private readonly userAgent: string,
   ) {
     this.leaseMs = config.timeoutMs * 6;
+    this.lookup = guardedLookup(config.privateAddresses);
     this.perSubscriptionCap = Math.ceil(config.concurrency / 2);
     this.loop = new WorkerLoop(() => this.tick(), config.intervalMs, (err) => logger.warn({ error: err.message }, 'webhook delivery pass failed'));
   }
@@ -161,8 +165,11 @@ export class WebhookDelivery {
   private async post(url: string, body: string, eventId: string, secret: string): Promise<Outcome> {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
+    const refused = literalRefusal(new URL(url), this.config.privateAddresses);
+    if (refused) return { statusCode: null, error: `not sent: ${refused}`, durationMs: 0 };
     try {
       const res = await got.post(url, {
+        dnsLookup: this.lookup,
         body,
         headers: {
           'content-type': 'application/json',

@@ -17,7 +17,7 @@ export class Webhooks {
   private readonly delivery: WebhookDelivery;
 
   constructor(db: Kysely<Database>, config: WebhookConfig, sealer: SecretSealer, logger: Logger, version: string) {
-    this.subscriptions = new WebhookSubscriptions(db, sealer);
+    this.subscriptions = new WebhookSubscriptions(db, sealer, config.privateAddresses);
     this.delivery = new WebhookDelivery(db, sealer, config, logger, `FastKSeF-Webhooks/${version}`);
   }
 

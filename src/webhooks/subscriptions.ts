@@ -1,3 +1,4 @@
+import { literalRefusal, type PrivateAddresses } from './addresses.js';
 import type { Kysely } from 'kysely';
 import type { Database, KsefEnvironment, WebhookDeliveryStatus } from '../db/schema.js';
 import type { WebhookEventType } from './events.js';
@@ -35,8 +36,8 @@ export interface WebhookAttempt {
 /** A URL a subscription cannot have; `message` says why. */
 export class InvalidWebhookUrlError extends Error {}
 
-/** Only http(s), with a host, and no credentials (they would be stored and listed in clear). */
-export function checkWebhookUrl(text: string): string {
+/** Only http(s), with a host that may receive (addresses.ts), and no credentials (they would be stored and listed in clear). */
+export function checkWebhookUrl(text: string, policy: PrivateAddresses): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -46,6 +47,8 @@ export function checkWebhookUrl(text: string): string {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidWebhookUrlError(`must be an http or https URL (got ${url.protocol.replace(/:$/, '')})`);
   if (!url.hostname) throw new InvalidWebhookUrlError('has no host');
   if (url.username || url.password) throw new InvalidWebhookUrlError('must not carry credentials; verify the signature instead');
+  const refused = literalRefusal(url, policy);
+  if (refused) throw new InvalidWebhookUrlError(`must not point at ${refused}`);
   return url.toString();
 }
 
@@ -54,11 +57,12 @@ export class WebhookSubscriptions {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly sealer: SecretSealer,
+    private readonly privateAddresses: PrivateAddresses,
   ) {}
 
   /** InvalidWebhookUrlError for a URL checkWebhookUrl refuses. */
   async create(companyId: string, input: { url: string; events: WebhookEventType[]; description?: string | null }): Promise<WebhookSubscription & { secret: string }> {
-    const url = checkWebhookUrl(input.url);
+    const url = checkWebhookUrl(input.url, this.privateAddresses);
     const secret = newSigningSecret();
     const row = await this.db
       .insertInto('webhook_subscriptions')

@@ -397,7 +397,8 @@ describeWithShared('webhooks', () => {
 
 describe('webhook configuration', () => {
   it('refuses a retry base delay or concurrency out of range, naming the variable', () => {
-    expect(loadConfig({}).webhooks).toMatchObject({ retryBaseMs: 10_000, concurrency: 8, timeoutMs: 5_000, retryForMs: 86_400_000, intervalMs: 1_000 });
+    expect(loadConfig({}).webhooks).toMatchObject({ retryBaseMs: 10_000, concurrency: 8, timeoutMs: 5_000, retryForMs: 86_400_000, intervalMs: 1_000, privateAddresses: 'allow' });
+    expect(() => loadConfig({ WEBHOOK_PRIVATE_ADDRESSES: 'maybe' })).toThrow('WEBHOOK_PRIVATE_ADDRESSES must be allow or deny');
     expect(loadConfig({ WEBHOOK_RETRY_BASE_MS: '250' }).webhooks.retryBaseMs).toBe(250);
     expect(() => loadConfig({ WEBHOOK_RETRY_BASE_MS: '0' })).toThrow(/WEBHOOK_RETRY_BASE_MS must be 1\.\.3600000/);
     expect(() => loadConfig({ WEBHOOK_RETRY_BASE_MS: 'soon' })).toThrow(/WEBHOOK_RETRY_BASE_MS must be a non-negative integer/);
