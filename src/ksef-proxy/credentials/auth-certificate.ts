@@ -50,7 +50,12 @@ const SERIAL_NUMBER = '2.5.4.5';
  * (a KSeF-issued certificate holds the bare NIP), a person's serialNumber `PNOPL-{pesel}` / `TINPL-{nip}`.
  */
 export function certificateIdentifier(certificate: X509Certificate): CertificateIdentifier | null {
-  const subject = AsnConvert.parse(certificate.raw, Certificate).tbsCertificate.subject;
+  let subject: Certificate['tbsCertificate']['subject'];
+  try {
+    subject = AsnConvert.parse(certificate.raw, Certificate).tbsCertificate.subject;
+  } catch {
+    return null; // Node reads it, the stricter ASN.1 schema does not: it names no one we can tell
+  }
   const attributes = subject.flatMap((rdn) => rdn.map((pair) => ({ oid: pair.type, value: pair.value.toString() })));
   const value = (oid: string) => attributes.find((a) => a.oid === oid)?.value ?? '';
   const organization = /^(?:VATPL-?)?(\d{10})$/.exec(value(ORGANIZATION_IDENTIFIER).trim());
