@@ -229,7 +229,15 @@ describeWithShared('ksef-proxy: certificate sign-in (XAdES) and working in a gra
     expect(row.status).toBe('queued');
 
     // With a token that may send, the queued invoice is sent by the worker, once.
-    expect((await put({ ksefToken: openModeToken(COMPANY_NIP) })).status).toBe(200);
+    const writer = openModeToken(COMPANY_NIP);
+    expect((await put({ ksefToken: writer })).status).toBe(200);
+    // The sandbox's open mode takes it as a token of the context with every permission but EnforcementOperations.
+    expect((await permissions()).body).toMatchObject({
+      authenticationMethod: 'ksefToken',
+      permissions: ['CredentialsManage', 'CredentialsRead', 'Introspection', 'InvoiceRead', 'InvoiceWrite', 'SubunitManage'],
+      canSendInvoices: true,
+      ksefToken: { referenceNumber: writer.split('|')[0], status: 'Active' },
+    });
     const sent = await waitFor('the queued invoice sent', async () => {
       const r = await db().selectFrom('synced_invoices').selectAll().where('id', '=', row.id).executeTakeFirstOrThrow();
       return r.status === 'sent' && r;

@@ -26,7 +26,7 @@ import { ksefDateTime } from '../util/time.js';
 import { BodyReader } from '../util/validate.js';
 import { readAuthTokenRequest, RequestedSubject } from './auth-token-request.js';
 import { CONTEXT_VALUE, IP4, IP4_MASK, IP4_RANGE } from './identifiers.js';
-import { findRegisteredToken, parseTokenShape, tokenStatus } from './ksef-tokens.js';
+import { findRegisteredToken, parseTokenShape, registerToken, tokenStatus } from './ksef-tokens.js';
 import { certificateFault, identifySigner, Signer } from './signer.js';
 import { verifyXadesSignature } from './xades-verify.js';
 
@@ -94,6 +94,9 @@ function judgeToken(state: SandboxState, keys: KeyStore, encrypted: Buffer, chal
   if (!shape) return denied(badToken('Nieprawidłowy token'));
   if (contextKey(shape.context) !== contextKey(context)) return denied(noPermissions(), shape.reference);
   if (state.blockedContexts.has(contextKey(context))) return denied(blocked(), shape.reference);
+  // From its first use on it is a token of the context like any other: listed, readable, revocable.
+  const record = registerToken(state, { context: shape.context, permissions: [...OPEN_MODE_PERMISSIONS], description: 'Token przyjęty w trybie otwartym', token });
+  record.lastUseDate = now;
   return { outcome: SUCCESS, tokenReference: shape.reference, permissions: OPEN_MODE_PERMISSIONS };
 }
 
