@@ -602,8 +602,8 @@ export interface paths {
          * Subscribe a URL to events of the caller's company; answers the signing secret, once (admin only)
          * @description From now on, every event of a type in `events` that happens in the caller's company (in any
          *     environment) is POSTed to `url` as a `WebhookEvent`, signed with the secret in the answer. The
-         *     secret is shown only here: it is stored encrypted and never returned again (delete the subscription
-         *     and create a new one to get a new secret). Events of other companies are never sent to it.
+         *     secret is shown only here: it is stored encrypted and never returned again (`POST
+         *     /webhooks/{id}/secret` makes a new one). Events of other companies are never sent to it.
          *
          *     Delivery happens in the background, never holding up the change it announces: an attempt has 5
          *     seconds to get a 2xx answer; anything else (another status, a redirect, a timeout, a refused
@@ -632,6 +632,36 @@ export interface paths {
         post?: never;
         /** Remove a webhook subscription; its deliveries still due are dropped (admin only) */
         delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook subscription's URL, events or description (admin only)
+         * @description Only what the body names changes. A new `url` also applies to the deliveries still due (every
+         *     attempt reads it); new `events` apply to events recorded from now on (what is already due is still
+         *     delivered). The secret stays: `POST /webhooks/{id}/secret` rotates it.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/webhooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A new signing secret for a webhook subscription, shown once; the replaced one may keep signing for a while (admin only)
+         * @description Every delivery from now on is signed with the new secret. So that no event fails verification while
+         *     the receiver is being switched over, the replaced secret keeps signing beside it for
+         *     `previousSecretValidForSeconds` (default 24 hours; `0` ends it at once, e.g. after a leak): the
+         *     signature header then carries both (`t=…,v1=<new>,v1=<previous>`). Rotating again within that time
+         *     replaces the secret it made: only the latest two ever sign. Without a body the defaults apply.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1913,21 +1943,37 @@ export interface components {
          */
         WebhookEventType: "invoice.sent" | "invoice.failed" | "invoice.received" | "offline.deadline" | "sync.completed" | "batch.completed";
         CreateWebhookRequest: {
+            url: components["schemas"]["WebhookUrl"];
+            events: components["schemas"]["WebhookEventTypes"];
+            description?: components["schemas"]["WebhookDescription"];
+        };
+        /**
+         * @description Where events are POSTed; `http` or `https` only, without credentials, not at a link-local, unspecified, multicast or reserved address (nor a private or loopback one under `WEBHOOK_PRIVATE_ADDRESSES=deny`).
+         * @example https://erp.example.com/hooks/ksef
+         */
+        WebhookUrl: string;
+        /**
+         * @description The event types to receive.
+         * @example [
+         *       "invoice.sent",
+         *       "invoice.failed"
+         *     ]
+         */
+        WebhookEventTypes: components["schemas"]["WebhookEventType"][];
+        /** @description A note for people (what the URL is for). */
+        WebhookDescription: string | null;
+        /** @description What to change; what is absent stays as it is. */
+        UpdateWebhookRequest: {
+            url?: components["schemas"]["WebhookUrl"];
+            events?: components["schemas"]["WebhookEventTypes"];
+            description?: components["schemas"]["WebhookDescription"];
+        };
+        RotateWebhookSecretRequest: {
             /**
-             * @description Where events are POSTed; `http` or `https` only, without credentials, not at a link-local, unspecified, multicast or reserved address (nor a private or loopback one under `WEBHOOK_PRIVATE_ADDRESSES=deny`).
-             * @example https://erp.example.com/hooks/ksef
+             * @description How long the replaced secret keeps signing beside the new one (at most 7 days; 0 ends it now).
+             * @default 86400
              */
-            url: string;
-            /**
-             * @description The event types to receive.
-             * @example [
-             *       "invoice.sent",
-             *       "invoice.failed"
-             *     ]
-             */
-            events: components["schemas"]["WebhookEventType"][];
-            /** @description A note for people (what the URL is for). */
-            description?: string | null;
+            previousSecretValidForSeconds: number;
         };
         WebhookSubscription: {
             /** Format: uuid */
@@ -1937,11 +1983,13 @@ export interface components {
             events: components["schemas"]["WebhookEventType"][];
             description: string | null;
             createdAt: components["schemas"]["FormattedDateTime"];
+            /** @description After a secret rotation, until when the replaced secret still signs beside the current one; null when it does not. */
+            previousSecretExpiresAt: components["schemas"]["NullableFormattedDateTime"];
         };
-        /** @description A new subscription with its signing secret, shown only in this answer. */
+        /** @description A subscription with its signing secret (new or rotated), shown only in this answer. */
         WebhookSubscriptionCreated: components["schemas"]["WebhookSubscription"] & {
             /**
-             * @description The HMAC-SHA256 key of `X-FastKSeF-Signature` (the whole string, UTF-8). Keep it secret; it is stored encrypted and never shown again.
+             * @description The HMAC-SHA256 key of `X-FastKSeF-Signature` (the whole string, UTF-8). Keep it secret; it is stored encrypted and never shown again (rotate it to get a new one).
              * @example whsec_9Gx0d1t3UQm1cGvD6mKxR3rT0hY2bJ8fN5sL4pA7wEo
              */
             secret: string;
@@ -1980,7 +2028,8 @@ export interface components {
         };
         /**
          * @description The body POSTed to a subscription's URL. Signed: `X-FastKSeF-Signature: t=<unix seconds>,v1=<hex>`
-         *     where `<hex>` is HMAC-SHA256 keyed with the subscription's secret over `"<t>.<raw body>"`. The
+         *     where `<hex>` is HMAC-SHA256 keyed with the subscription's secret over `"<t>.<raw body>"` (one `v1`
+         *     per secret while a rotated-out secret still signs: any matching one verifies). The
          *     receiver must verify the signature over the raw bytes (before parsing) with a constant-time
          *     comparison, and reject timestamps older than 5 minutes. The same `id` on every attempt: deduplicate on it.
          */
@@ -3443,6 +3492,74 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription as it is now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscription"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The subscription's id. */
+                id: components["parameters"]["WebhookId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription and its new signing secret (shown only in this answer). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSubscriptionCreated"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
         };

@@ -40,6 +40,8 @@ export const operationIds = [
   'listWebhooks',
   'createWebhook',
   'deleteWebhook',
+  'updateWebhook',
+  'rotateWebhookSecret',
   'listWebhookDeliveries',
 ] as const;
 export type OperationId = (typeof operationIds)[number];
@@ -151,6 +153,10 @@ export interface OperationHandlers<Ctx> {
   createWebhook: OperationHandler<'createWebhook', Ctx>;
   /** DELETE /webhooks/{id} — Remove a webhook subscription; its deliveries still due are dropped (admin only) */
   deleteWebhook: OperationHandler<'deleteWebhook', Ctx>;
+  /** PATCH /webhooks/{id} — Change a webhook subscription's URL, events or description (admin only) */
+  updateWebhook: OperationHandler<'updateWebhook', Ctx>;
+  /** POST /webhooks/{id}/secret — A new signing secret for a webhook subscription, shown once; the replaced one may keep signing for a while (admin only) */
+  rotateWebhookSecret: OperationHandler<'rotateWebhookSecret', Ctx>;
   /** GET /webhooks/{id}/deliveries — The latest delivery attempts of a webhook subscription, newest first (admin only) */
   listWebhookDeliveries: OperationHandler<'listWebhookDeliveries', Ctx>;
 }

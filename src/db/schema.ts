@@ -341,6 +341,9 @@ export interface WebhookSubscriptionsTable {
   description: string | null;
   /** The signing secret, sealed like KSeF tokens (AES-256-GCM); shown once, at creation. */
   secret_enc: Buffer;
+  /** After a rotation, the replaced secret (sealed), which signs beside the new one until it expires. */
+  previous_secret_enc: Buffer | null;
+  previous_secret_expires_at: Date | null;
   created_at: CreatedAt;
 }
 

@@ -28,6 +28,8 @@ interface Claimed {
   created_at: Date;
   url: string;
   secret_enc: Buffer;
+  /** The replaced secret while it still signs (a rotation's overlap), else null. */
+  previous_secret_enc: Buffer | null;
 }
 
 interface Outcome {
@@ -131,13 +133,15 @@ export class WebhookDelivery {
       set attempts = d.attempts + 1, next_attempt_at = now() + ${this.leaseMs}::float8 * interval '1 millisecond', updated_at = now()
       from due, webhook_events as e, webhook_subscriptions as s
       where d.id = due.id and e.id = d.event_id and s.id = d.subscription_id
-      returning d.id, d.subscription_id, d.attempts, e.id as event_id, e.type, e.environment, e.data, e.created_at, s.url, s.secret_enc`.execute(this.db);
+      returning d.id, d.subscription_id, d.attempts, e.id as event_id, e.type, e.environment, e.data, e.created_at, s.url, s.secret_enc,
+        case when s.previous_secret_expires_at > now() then s.previous_secret_enc end as previous_secret_enc`.execute(this.db);
     return result.rows[0];
   }
 
   private async attempt(d: Claimed): Promise<void> {
     const body = JSON.stringify({ id: d.event_id, type: d.type, createdAt: d.created_at.toISOString(), environment: d.environment, data: d.data });
-    const outcome = await this.post(d.url, body, d.event_id, this.sealer.openString(d.secret_enc));
+    const secrets = [d.secret_enc, ...(d.previous_secret_enc ? [d.previous_secret_enc] : [])].map((sealed) => this.sealer.openString(sealed));
+    const outcome = await this.post(d.url, body, d.event_id, secrets);
     const succeeded = outcome.error === null;
     const pauseMs = succeeded ? 0 : this.pause(d.attempts, outcome.retryAfterMs);
     // Recorded even when the lease ran out and another process took the delivery over (then only the attempt is).
@@ -162,7 +166,7 @@ export class WebhookDelivery {
   }
 
   /** One POST, signed now; never throws. Only a 2xx answer within the timeout is a delivery. */
-  private async post(url: string, body: string, eventId: string, secret: string): Promise<Outcome> {
+  private async post(url: string, body: string, eventId: string, secrets: string[]): Promise<Outcome> {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
     const refused = literalRefusal(new URL(url), this.config.privateAddresses);
@@ -174,7 +178,7 @@ export class WebhookDelivery {
         headers: {
           'content-type': 'application/json',
           'user-agent': this.userAgent,
-          [SIGNATURE_HEADER]: signatureHeader(secret, body, new Date()),
+          [SIGNATURE_HEADER]: signatureHeader(secrets, body, new Date()),
           [EVENT_ID_HEADER]: eventId,
         },
         timeout: { request: this.config.timeoutMs },

@@ -1,6 +1,6 @@
 import { literalRefusal, type PrivateAddresses } from './addresses.js';
-import type { Kysely } from 'kysely';
-import type { Database, KsefEnvironment, WebhookDeliveryStatus } from '../db/schema.js';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Database, KsefEnvironment, WebhookDeliveryStatus, WebhookSubscriptionsTable } from '../db/schema.js';
 import type { WebhookEventType } from './events.js';
 import { newSigningSecret } from './signing.js';
 
@@ -16,6 +16,15 @@ export interface WebhookSubscription {
   events: WebhookEventType[];
   description: string | null;
   createdAt: Date;
+  /** Until when the secret replaced by the latest rotation still signs beside the current one; null when none does. */
+  previousSecretExpiresAt: Date | null;
+}
+
+/** What PATCH /webhooks/{id} may change; what is absent stays. */
+export interface WebhookChange {
+  url?: string;
+  events?: WebhookEventType[];
+  description?: string | null;
 }
 
 /** One delivery attempt, as GET /webhooks/{id}/deliveries lists it. */
@@ -72,6 +81,49 @@ export class WebhookSubscriptions {
     return { ...view(row), secret };
   }
 
+  /**
+   * Changes what is given. The URL applies to the deliveries still due as well (it is read at each attempt);
+   * the event types apply to events recorded from now on. Undefined when the company has no such subscription;
+   * InvalidWebhookUrlError for a URL checkWebhookUrl refuses.
+   */
+  async update(companyId: string, id: string, change: WebhookChange): Promise<WebhookSubscription | undefined> {
+    const url = change.url === undefined ? undefined : checkWebhookUrl(change.url, this.privateAddresses);
+    const row = await this.db
+      .updateTable('webhook_subscriptions')
+      .set({
+        ...(url !== undefined ? { url } : {}),
+        ...(change.events !== undefined ? { events: change.events } : {}),
+        ...(change.description !== undefined ? { description: change.description } : {}),
+      })
+      .where('company_id', '=', companyId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && view(row);
+  }
+
+  /**
+   * A new signing secret, shown once. The one it replaces keeps signing beside it for
+   * `previousValidForSeconds` (0: it stops at once), so receivers that still know only the old one keep
+   * verifying while they switch. One statement: of two rotations at once, each replaces what the other left.
+   */
+  async rotateSecret(companyId: string, id: string, previousValidForSeconds: number): Promise<(WebhookSubscription & { secret: string }) | undefined> {
+    const secret = newSigningSecret();
+    const keepPrevious = previousValidForSeconds > 0;
+    const row = await this.db
+      .updateTable('webhook_subscriptions')
+      .set((eb) => ({
+        secret_enc: this.sealer.seal(secret),
+        previous_secret_enc: keepPrevious ? eb.ref('secret_enc') : null,
+        previous_secret_expires_at: keepPrevious ? sql<Date>`now() + ${previousValidForSeconds}::float8 * interval '1 second'` : null,
+      }))
+      .where('company_id', '=', companyId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row && { ...view(row), secret };
+  }
+
   async list(companyId: string): Promise<WebhookSubscription[]> {
     const rows = await this.db.selectFrom('webhook_subscriptions').selectAll().where('company_id', '=', companyId).orderBy('created_at').orderBy('id').execute();
     return rows.map(view);
@@ -112,10 +164,11 @@ export class WebhookSubscriptions {
   }
 }
 
-const view = (row: { id: string; url: string; events: string[]; description: string | null; created_at: Date }): WebhookSubscription => ({
+const view = (row: Selectable<WebhookSubscriptionsTable>): WebhookSubscription => ({
   id: row.id,
   url: row.url,
   events: row.events as WebhookEventType[],
   description: row.description,
   createdAt: row.created_at,
+  previousSecretExpiresAt: row.previous_secret_expires_at && row.previous_secret_expires_at.getTime() > Date.now() ? row.previous_secret_expires_at : null,
 });

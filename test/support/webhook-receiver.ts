@@ -68,15 +68,16 @@ export class WebhookReceiver {
 
 /**
  * Verifies `X-FastKSeF-Signature` as the README tells receivers to, independently of the server's code:
- * HMAC-SHA256(secret, "<t>.<raw body>") in hex, compared in constant time, `t` at most 5 minutes old.
+ * HMAC-SHA256(secret, "<t>.<raw body>") in hex, compared in constant time with each `v1` (one per secret
+ * during a rotation), `t` at most 5 minutes old.
  */
 export function signatureValid(secret: string, request: Pick<ReceivedRequest, 'body' | 'headers'>, now = Date.now()): boolean {
-  const header = String(request.headers['x-fastksef-signature'] ?? '');
-  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
-  if (!match) return false;
-  const expected = createHmac('sha256', secret).update(`${match[1]}.${request.body}`).digest();
-  const fresh = Math.abs(now / 1000 - Number(match[1])) <= 300;
-  return fresh && timingSafeEqual(expected, Buffer.from(match[2], 'hex'));
+  const [stamp, ...signatures] = String(request.headers['x-fastksef-signature'] ?? '').split(',');
+  const t = /^t=(\d+)$/.exec(stamp)?.[1];
+  if (!t || signatures.length === 0 || !signatures.every((v) => /^v1=[0-9a-f]{64}$/.test(v))) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${request.body}`).digest();
+  const fresh = Math.abs(now / 1000 - Number(t)) <= 300;
+  return fresh && signatures.some((v) => timingSafeEqual(expected, Buffer.from(v.slice(3), 'hex')));
 }
 
 /** Polls until `probe` answers something truthy. */

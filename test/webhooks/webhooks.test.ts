@@ -1,3 +1,5 @@
+import * as crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { jest } from '@jest/globals';
 import { Users } from '../../src/accounts/users.js';
 import { loadConfig } from '../../src/config.js';
@@ -17,6 +19,16 @@ const b64 = (b: Buffer) => b.toString('base64');
 const BASE_MS = 100;
 const OTHER_NIP = '1234563218';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const FORMATTED = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+
+/** The receiver's `verify` of the README's Webhooks section, run as an integrator would paste it. */
+function readmeVerify(): (secret: string, rawBody: string, header: string | undefined) => boolean {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const code = /```js\n(const \{ createHmac, timingSafeEqual \} = require\('node:crypto'\);\nfunction verify[\s\S]*?)```/.exec(readme)?.[1];
+  if (!code) throw new Error('README.md has no verify snippet');
+  return new Function('require', `${code}\nreturn verify;`)((name: string) => (name === 'node:crypto' ? crypto : undefined));
+}
+const signatures = (q: { headers: Record<string, unknown> }) => String(q.headers['x-fastksef-signature']).split(',').filter((p) => p.startsWith('v1=')).length;
 
 describeWithShared('webhooks', () => {
   let k: KsefStack;
@@ -85,7 +97,8 @@ describeWithShared('webhooks', () => {
       url: 'https://erp.example.com/hooks/ksef',
       events: ['invoice.sent', 'invoice.failed'],
       description: null,
-      createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/),
+      createdAt: expect.stringMatching(FORMATTED),
+      previousSecretExpiresAt: null,
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
     });
     const { secret, id } = res.body;
@@ -270,6 +283,9 @@ describeWithShared('webhooks', () => {
     expect((await http().get('/webhooks').set('Authorization', bAuth)).body.webhooks.map((w: { id: string }) => w.id)).toEqual([b.id]);
     expect((await deliveries(a.id, bAuth)).status).toBe(404);
     expect((await http().delete(`/webhooks/${a.id}`).set('Authorization', bAuth)).status).toBe(404);
+    expect((await http().patch(`/webhooks/${a.id}`).set('Authorization', bAuth).send({ url: b.r.url })).status).toBe(404);
+    expect((await http().post(`/webhooks/${a.id}/secret`).set('Authorization', bAuth)).status).toBe(404);
+    expect(await db().selectFrom('webhook_subscriptions').select(['url', 'previous_secret_enc']).where('id', '=', a.id).executeTakeFirstOrThrow()).toEqual({ url: a.r.url, previous_secret_enc: null });
     const events = await db().selectFrom('webhook_events').select(['company_id', 'data']).where('type', '=', 'invoice.sent').execute();
     expect(events.filter((e) => e.company_id === companyB).map((e) => e.data.invoiceNumber)).toEqual(['HOOK/B/1']);
     await http().delete(`/webhooks/${b.id}`).set('Authorization', bAuth);
@@ -380,6 +396,138 @@ describeWithShared('webhooks', () => {
     const [sent] = await eventually('invoice.sent of the offline invoice', () => r.of('invoice.sent', (d) => d.invoiceId === offlineId).length > 0 && r.of('invoice.sent', (d) => d.invoiceId === offlineId));
     const numbered = await db().selectFrom('offline_invoices').selectAll().where('id', '=', offlineId).executeTakeFirstOrThrow();
     expect(sent.event.data).toMatchObject({ invoiceNumber: 'HOOK/OFF/1', mode: 'offline', ksefNumber: numbered.ksef_number });
+  });
+
+  it('PATCH changes what it names: a new URL takes the deliveries still due, new events count from now on; the secret stays; mistakes are 400s naming the field', async () => {
+    const { r: before, id, secret } = await subscribed(['invoice.sent']);
+    const after = await receiver();
+    const patch = (body: unknown, auth = adminAuth, target = id) => http().patch(`/webhooks/${target}`).set('Authorization', auth).send(body as object);
+    const row = () => db().selectFrom('webhook_subscriptions').select(['url', 'events', 'description', 'secret_enc']).where('id', '=', id).executeTakeFirstOrThrow();
+    const unchanged = await row();
+    for (const [body, path] of [
+      [{}, 'body'],
+      [{ url: 'ftp://example.com/hook' }, 'body.url'],
+      [{ url: 'http://169.254.169.254/latest/meta-data' }, 'body.url'],
+      [{ url: 'https://user:password@example.com/hook' }, 'body.url'],
+      [{ events: [] }, 'body.events'],
+      [{ events: ['invoice.paid'] }, 'body.events[0]'],
+      [{ events: ['invoice.sent', 'invoice.sent'] }, 'body.events'],
+      [{ description: 'x'.repeat(501) }, 'body.description'],
+      [{ secret: 'whsec_mine' }, 'body.secret'],
+    ] as const) {
+      const res = await patch(body);
+      expect({ body, status: res.status, paths: res.body.error.details.map((d: { path: string }) => d.path) }).toEqual({ body, status: 400, paths: [path] });
+    }
+    expect(await row()).toEqual(unchanged);
+    expect((await patch({ description: 'x' }, adminAuth, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await patch({ description: 'x' }, adminAuth, 'not-a-uuid')).status).toBe(400);
+    expect((await http().patch(`/webhooks/${id}`).set('Authorization', adminAuth).set('Content-Type', 'text/plain').send('description=x')).status).toBe(415);
+
+    // The old receiver fails, so the event is still due when the URL changes: the next attempt goes to the new one.
+    before.answer = () => ({ status: 500 });
+    expect((await send(withNumber(readSample('fa3-vat.xml'), 'HOOK/PATCH/1'))).status).toBe(200);
+    await eventually('a failed first attempt', () => before.requests.length >= 1);
+    const moved = await patch({ url: after.url, description: 'moved' });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toEqual({ id, url: after.url, events: ['invoice.sent'], description: 'moved', createdAt: expect.stringMatching(FORMATTED), previousSecretExpiresAt: null });
+    const [delivered] = await eventually('the due event at the new URL', () => after.of('invoice.sent').length > 0 && after.of('invoice.sent'));
+    expect(delivered.event.data.invoiceNumber).toBe('HOOK/PATCH/1');
+    expect(signatureValid(secret, delivered)).toBe(true);
+    const seenBefore = before.requests.length;
+
+    // Events from now on: invoice.failed only (a duplicate number is rejected), invoice.sent no more.
+    const control = await subscribed(['invoice.sent']);
+    expect((await patch({ events: ['invoice.failed'], description: null })).body).toMatchObject({ events: ['invoice.failed'], description: null });
+    const second = withNumber(readSample('fa3-vat.xml'), 'HOOK/PATCH/2');
+    expect((await send(second)).status).toBe(200);
+    await eventually('the control receiver’s event', () => control.r.of('invoice.sent', (d) => d.invoiceNumber === 'HOOK/PATCH/2').length === 1);
+    const sameNumber = Buffer.from(second.toString('utf8').replace('<Faktura ', '<!-- re-issued -->\n<Faktura '), 'utf8');
+    expect((await send(sameNumber)).status).toBe(409);
+    const [failed] = await eventually('invoice.failed at the new URL', () => after.of('invoice.failed').length > 0 && after.of('invoice.failed'));
+    expect(failed.event.data.invoiceNumber).toBe('HOOK/PATCH/2');
+    expect(after.of('invoice.sent').map((q) => q.event.data.invoiceNumber)).toEqual(['HOOK/PATCH/1']);
+    expect(before.requests.length).toBeLessThanOrEqual(seenBefore);
+    const technical = basic('erp@example.com', 'technical-password-1');
+    expect((await patch({ description: 'x' }, technical)).status).toBe(403);
+  });
+
+  it('rotating the secret: the new one signs at once, the replaced one beside it (two v1) until it expires; 0 ends it at once; never shown again or logged', async () => {
+    const { r, id, secret: first } = await subscribed(['invoice.sent']);
+    const rotate = (body?: object, auth = adminAuth) => {
+      const request = http().post(`/webhooks/${id}/secret`).set('Authorization', auth);
+      return body ? request.send(body) : request;
+    };
+    const stored = () => db().selectFrom('webhook_subscriptions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const verify = readmeVerify();
+    let n = 0;
+    const delivered = async () => {
+      const number = `HOOK/ROT/${++n}`;
+      expect((await send(withNumber(readSample('fa3-vat.xml'), number))).status).toBe(200);
+      const [q] = await eventually(number, () => r.of('invoice.sent', (d) => d.invoiceNumber === number).length > 0 && r.of('invoice.sent', (d) => d.invoiceNumber === number));
+      return q;
+    };
+
+    for (const [body, path] of [
+      [{ previousSecretValidForSeconds: -1 }, 'body.previousSecretValidForSeconds'],
+      [{ previousSecretValidForSeconds: 604_801 }, 'body.previousSecretValidForSeconds'],
+      [{ previousSecretValidForSeconds: 'a day' }, 'body.previousSecretValidForSeconds'],
+      [{ keepOld: true }, 'body.keepOld'],
+    ] as const) {
+      const res = await rotate(body);
+      expect({ body, status: res.status, paths: res.body.error.details.map((d: { path: string }) => d.path) }).toEqual({ body, status: 400, paths: [path] });
+    }
+    expect((await stored()).previous_secret_enc).toBeNull();
+    expect((await rotate(undefined, basic('erp@example.com', 'technical-password-1'))).status).toBe(403);
+    expect((await http().post('/webhooks/00000000-0000-4000-8000-000000000000/secret').set('Authorization', adminAuth)).status).toBe(404);
+
+    // Without a body: a new secret, the first one signing beside it for 24 hours.
+    const rotated = await rotate();
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toEqual({
+      id,
+      url: r.url,
+      events: ['invoice.sent'],
+      description: null,
+      createdAt: expect.stringMatching(FORMATTED),
+      previousSecretExpiresAt: expect.stringMatching(FORMATTED),
+      secret: expect.stringMatching(/^whsec_[A-Za-z0-9_-]{43}$/),
+    });
+    const second: string = rotated.body.secret;
+    expect(second).not.toBe(first);
+    const row = await stored();
+    expect(Math.abs(row.previous_secret_expires_at!.getTime() - (Date.now() + 86_400_000))).toBeLessThan(60_000);
+    expect(k.api.server.services.ksef.secrets.openString(row.secret_enc)).toBe(second);
+    expect(k.api.server.services.ksef.secrets.openString(row.previous_secret_enc!)).toBe(first);
+    expect(row.secret_enc.includes(Buffer.from(second)) || row.previous_secret_enc!.includes(Buffer.from(first))).toBe(false);
+    const listed = (await http().get('/webhooks').set('Authorization', adminAuth)).body.webhooks.find((w: { id: string }) => w.id === id);
+    expect(listed).toEqual({ ...rotated.body, secret: undefined });
+    expect(JSON.stringify(listed)).not.toContain(second);
+
+    const overlap = await delivered();
+    expect(signatures(overlap)).toBe(2);
+    expect([signatureValid(second, overlap), signatureValid(first, overlap), signatureValid('whsec_another', overlap)]).toEqual([true, true, false]);
+    const header = String(overlap.headers['x-fastksef-signature']);
+    expect([verify(second, overlap.body, header), verify(first, overlap.body, header), verify('whsec_another', overlap.body, header)]).toEqual([true, true, false]);
+    expect(verify(second, overlap.body.replace('HOOK/ROT/1', 'HOOK/ROT/9'), header)).toBe(false);
+
+    // Rotating again for 1 s: the second secret signs beside the third, then stops; the first never again.
+    const third: string = (await rotate({ previousSecretValidForSeconds: 1 })).body.secret;
+    await sleep(1_200);
+    expect((await http().get('/webhooks').set('Authorization', adminAuth)).body.webhooks.find((w: { id: string }) => w.id === id).previousSecretExpiresAt).toBeNull();
+    const alone = await delivered();
+    expect(signatures(alone)).toBe(1);
+    expect([signatureValid(third, alone), signatureValid(second, alone), signatureValid(first, alone)]).toEqual([true, false, false]);
+    expect(verify(third, alone.body, String(alone.headers['x-fastksef-signature']))).toBe(true);
+
+    // 0 (a leaked secret): the replaced one stops at once.
+    const fourthAnswer = await rotate({ previousSecretValidForSeconds: 0 });
+    expect(fourthAnswer.body.previousSecretExpiresAt).toBeNull();
+    const fourth: string = fourthAnswer.body.secret;
+    expect(await stored()).toMatchObject({ previous_secret_enc: null, previous_secret_expires_at: null });
+    const afterLeak = await delivered();
+    expect(signatures(afterLeak)).toBe(1);
+    expect([signatureValid(fourth, afterLeak), signatureValid(third, afterLeak)]).toEqual([true, false]);
+    for (const secret of [first, second, third, fourth]) expect(k.log.text).not.toContain(secret);
   });
 
   it('a deleted subscription receives nothing more', async () => {

@@ -9,6 +9,7 @@ import * as loginThrottle from './0007_login_throttle.js';
 import * as attemptSession from './0008_attempt_session.js';
 import * as webhooks from './0009_webhooks.js';
 import * as authCertificate from './0010_auth_certificate.js';
+import * as webhookSecretRotation from './0011_webhook_secret_rotation.js';
 
 /** Every migration, in order. Imported statically so they run the same under tsx, jest and a bundle. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008_attempt_session': attemptSession,
   '0009_webhooks': webhooks,
   '0010_auth_certificate': authCertificate,
+  '0011_webhook_secret_rotation': webhookSecretRotation,
 };
 
 export const migrationProvider: MigrationProvider = {
