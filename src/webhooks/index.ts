@@ -6,7 +6,7 @@ import { WebhookDelivery } from './delivery.js';
 import { type SecretSealer, WebhookSubscriptions } from './subscriptions.js';
 
 export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events.js';
-export { InvalidWebhookUrlError, type SecretSealer, type WebhookAttempt, type WebhookChange, type WebhookSubscription } from './subscriptions.js';
+export { InvalidWebhookUrlError, type SecretSealer, type WebhookAttempt, type WebhookSubscription } from './subscriptions.js';
 
 /**
  * Webhooks: a company's subscriptions, and the background delivery of the events ksef-proxy records
