@@ -53,3 +53,19 @@ export async function tryAdvisoryLock<T>(
 
 /** True while this process holds `name` through tryAdvisoryLock. */
 export const heldInThisProcess = (name: string): boolean => heldHere.has(name);
+
+/**
+ * Does any session (any process) hold the session-level lock `name`? Read from pg_locks, so asking never
+ * holds the lock even for an instant: a probe that try-locked and released could make a concurrent
+ * tryAdvisoryLock answer 'busy' with no one running. A bigint key shows as classid (high half) and objid.
+ */
+export async function heldBySomeSession(db: Kysely<Database>, name: string): Promise<boolean> {
+  const found = await sql<{ held: boolean }>`
+    select exists(
+      select 1 from pg_locks
+       where locktype = 'advisory' and granted and objsubid = 1
+         and database = (select oid from pg_database where datname = current_database())
+         and ((classid::bigint << 32) | objid::bigint) = hashtextextended(${name}, 0)
+    ) as held`.execute(db);
+  return found.rows[0]?.held ?? false;
+}

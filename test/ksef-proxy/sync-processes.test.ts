@@ -25,13 +25,19 @@ describeMultiProcess('sync across processes and crashes', () => {
   const admin = (method: 'POST' | 'PUT' | 'DELETE', path: string, json?: object) => stack.admin(method, path, json);
   const post = (p: ServerProcess) => got.post<any>(`${p.url}/invoices/test/sync`, { headers: { Authorization: adminAuth }, throwHttpErrors: false, responseType: 'json', timeout: { request: 10_000 } });
   const state = async (p: ServerProcess) => (await got(`${p.url}/invoices/test/sync`, { headers: { Authorization: adminAuth }, responseType: 'json', timeout: { request: 10_000 } })).body as any;
+  /** A run started on `p` and followed to its end; one that did not complete fails with what `p` logged. */
   const toEnd = async (p: ServerProcess) => {
     const res = await post(p);
     expect(res.statusCode).toBe(202);
-    return until('the sync done', async () => {
+    const st = await until('the sync done', async () => {
       const st = await state(p);
       return st.running ? undefined : st;
     }, 120_000);
+    if (st.interrupted || st.lastError) {
+      const warnings = p.output().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+      throw new Error(`the run did not complete: ${JSON.stringify({ started: res.body, ended: st })}\n${warnings.join('\n')}`);
+    }
+    return st;
   };
   /**
    * `count` invoices (a third issued), stored 1 ms apart from now on as KSeF would (after every checkpoint so

@@ -8,7 +8,7 @@ import type { KsefClient } from '../transport/client.js';
 import { newSessionKey, rsaOaepEncrypt, type SessionKey } from '../transport/crypto.js';
 import type { CredentialsStore } from '../credentials/credentials.js';
 import { KsefNotConfiguredError, KsefRejectedError, KsefTimeoutError } from '../errors.js';
-import { heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks.js';
+import { heldBySomeSession, heldInThisProcess, lockForTransaction, tryAdvisoryLock } from '../locks.js';
 import { latestRun, RunRecorder, type SyncCounts, type SyncPhase, type SyncTrigger } from './progress.js';
 import { indexRelations, REFERRING_KINDS, resolveRelations } from './relations.js';
 import { clearStaging, parseQuietly, relationsLockName, storePackage } from './store.js';
@@ -188,13 +188,7 @@ export class InvoiceSync {
   private async running(companyId: string, environment: KsefEnvironmentName): Promise<boolean> {
     const name = lockName(companyId, environment);
     if (heldInThisProcess(name)) return true;
-    if (!this.options.crossProcess) return false;
-    // Another process may hold it: a try-lock that succeeds is released at once.
-    return this.db.connection().execute(async (conn) => {
-      const got = await sql<{ ok: boolean }>`select pg_try_advisory_lock(hashtextextended(${name}, 0)) as ok`.execute(conn);
-      if (got.rows[0]?.ok) await sql`select pg_advisory_unlock(hashtextextended(${name}, 0))`.execute(conn);
-      return !got.rows[0]?.ok;
-    });
+    return this.options.crossProcess && heldBySomeSession(this.db, name);
   }
 
   async status(companyId: string, environment: KsefEnvironmentName): Promise<SyncState> {
