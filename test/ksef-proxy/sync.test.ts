@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { adminAuth } from '../support/server.js';
 import { startKsefStack, type KsefStack } from '../support/ksef.js';
 import { at, fa3, OTHER_NIP, OUR_NIP, type SeedInvoice, syncToEnd } from '../support/sync-fixtures.js';
@@ -293,6 +294,28 @@ describe('incremental sync and relations', () => {
     expect(row).toMatchObject({ status: 'sent', ksef_number: seeded.ksefNumber, next_attempt_at: null });
     expect(row.permanent_storage_date).toBeInstanceOf(Date);
   });
+  it("a failed write of the run's end is tried again: the run shows completed, not interrupted", async () => {
+    // Fails the first update that records an end; a sequence, so the rolled-back attempt still counts.
+    await sql`create sequence end_write_attempts`.execute(db());
+    await sql`create function fail_first_end_write() returns trigger language plpgsql as $$
+      begin
+        if new.finished_at is not null and nextval('end_write_attempts') = 1 then raise exception 'injected: the end not recorded'; end if;
+        return new;
+      end $$`.execute(db());
+    await sql`create trigger fail_first_end_write before update on invoice_sync_runs for each row execute function fail_first_end_write()`.execute(db());
+    try {
+      await seed([{ xml: fa3({ seller: OTHER_NIP, buyer: OUR_NIP, number: 'END/1', issueDate: DAY, net: 1, vat: 0.23 }) }]);
+      const res = await sync();
+      expect(res.body).toMatchObject({ running: false, interrupted: false, lastError: null, inserted: 1 });
+      expect(res.body.finishedAt).not.toBeNull();
+      const attempts = await sql<{ n: number }>`select last_value::int as n from end_write_attempts`.execute(db());
+      expect(attempts.rows[0].n).toBe(2);
+    } finally {
+      await sql`drop trigger fail_first_end_write on invoice_sync_runs`.execute(db());
+      await sql`drop function fail_first_end_write()`.execute(db());
+      await sql`drop sequence end_write_attempts`.execute(db());
+    }
+  });
 });
 
 describe('sync of truncated packages in several parts', () => {
@@ -363,4 +386,5 @@ describe('scheduled sync (SYNC_INTERVAL)', () => {
     expect(k.sandbox.state.exports.size).toBe(exports);
     expect(st!.body).toMatchObject({ trigger: 'scheduled', lastError: null, inserted: 5 });
   });
+
 });

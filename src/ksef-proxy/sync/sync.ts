@@ -80,6 +80,8 @@ class SyncStoppedError extends Error {
   }
 }
 
+/** Attempts at recording a run's end. */
+const END_ATTEMPTS = 3;
 const lockName = (companyId: string, environment: string) => `sync:${companyId}:${environment}`;
 
 export class InvoiceSync {
@@ -252,8 +254,23 @@ export class InvoiceSync {
     } catch (err) {
       failure = this.stopping.signal.aborted ? new SyncStoppedError() : (err as Error);
     }
-    await recorder.finish(failure).catch((err) => this.logger.warn({ error: (err as Error).message }, 'recording the end of a sync failed'));
+    await this.recordEnd(recorder, failure);
     if (failure) throw failure;
+  }
+
+  /** A few attempts (finish is idempotent): unrecorded, a run that completed would show as interrupted. */
+  private async recordEnd(recorder: RunRecorder, failure: Error | null): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await recorder.finish(failure);
+      } catch (err) {
+        if (attempt === END_ATTEMPTS) {
+          this.logger.warn({ error: (err as Error).message, runId: recorder.runId }, 'recording the end of a sync failed');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, attempt * 500));
+      }
+    }
   }
 
   private async syncedRecently(companyId: string, environment: KsefEnvironmentName, subject: SubjectType): Promise<boolean> {
